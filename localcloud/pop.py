@@ -1,0 +1,145 @@
+"""The RPC core: verify the signature, route by (version, action), apply faults, answer like POP.
+
+Both signing styles of the official SDKs are accepted: ACS3-HMAC-SHA256 (the default) and
+RPC V1 HMAC-SHA1 (`Config(signature_algorithm="v2")`), told apart by a `Signature` query key.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from localcloud import actiontrail
+from localcloud.errors import ApiError
+from localcloud.params import Params
+from localcloud.rpc import PRODUCTS, REGISTRY, Call, Caller, Operation, authenticate
+from localcloud.signing import parse_acs3_authorization, verify_acs3, verify_rpc_v1
+from localcloud.state import new_request_id
+from localcloud.wire import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:
+    from localcloud.server import LocalCloud
+
+# Common parameters of RPC V1 that are not business parameters.
+_V1_COMMON = {
+    "Action",
+    "Version",
+    "Format",
+    "Timestamp",
+    "SignatureNonce",
+    "SignatureMethod",
+    "SignatureVersion",
+    "AccessKeyId",
+    "Signature",
+    "SecurityToken",
+}
+
+
+def _error_response(error: ApiError, request_id: str, product_host: str | None) -> HttpResponse:
+    body: dict[str, Any] = {"Code": error.code, "Message": error.message, "RequestId": request_id}
+    if product_host is not None:
+        body["HostId"] = product_host
+    headers = {"x-acs-request-id": request_id}
+    if error.retry_after_ms is not None:
+        headers["x-acs-retry-after"] = str(error.retry_after_ms)
+    return HttpResponse.json(error.status, body, headers)
+
+
+def _form_params(request: HttpRequest) -> list[tuple[str, str]]:
+    if request.body and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return parse_qsl(request.body.decode(), keep_blank_values=True)
+    return []
+
+
+def handle(lc: LocalCloud, request: HttpRequest) -> HttpResponse:
+    request_id = new_request_id()
+    query = request.query_pairs
+    query_map = dict(query)
+    is_v1 = "Signature" in query_map
+    signing = "V1" if is_v1 else "ACS3"
+    if is_v1:
+        version, action = query_map.get("Version", ""), query_map.get("Action", "")
+    else:
+        version, action = request.headers.get("x-acs-version", ""), request.headers.get("x-acs-action", "")
+    product = PRODUCTS.get(version)
+    op = REGISTRY.get((version, action))
+    product_name = product.name if product else "Unknown"
+    caller: Caller | None = None
+    try:
+        if op is None:
+            raise ApiError(400, "InvalidAction.NotFound", f"Specified api {action!r} of version {version!r} is not found.")
+        form = _form_params(request)
+        if is_v1:
+            all_params = {**query_map, **dict(form)}
+            caller, secret = authenticate(lc.cloud, all_params.get("AccessKeyId", ""), all_params.get("SecurityToken"))
+            verify_rpc_v1(secret, request.method, all_params)
+            business = {k: v for k, v in all_params.items() if k not in _V1_COMMON}
+        else:
+            if "authorization" not in request.headers:
+                raise ApiError(400, "MissingSecurityHeader", "The Authorization header is missing.")
+            access_key_id, _, _ = parse_acs3_authorization(request.headers["authorization"])
+            caller, secret = authenticate(lc.cloud, access_key_id, request.headers.get("x-acs-security-token"))
+            verify_acs3(secret, request.method, request.path, query, request.headers, request.body)
+            business = {**query_map, **dict(form)}
+    except ApiError as error:
+        lc.requests.add(
+            product=product_name,
+            action=action,
+            account_uid=caller.account_uid if caller else "",
+            status=error.status,
+            code=error.code,
+            write=bool(op and op.write),
+            signing=signing,
+        )
+        return _error_response(error, request_id, product.host if product and product.name == "Ram" else None)
+    assert op is not None and caller is not None
+    return _dispatch(lc, op, Params(business), caller, request, request_id, signing)
+
+
+def _dispatch(
+    lc: LocalCloud,
+    op: Operation,
+    params: Params,
+    caller: Caller,
+    request: HttpRequest,
+    request_id: str,
+    signing: str,
+) -> HttpResponse:
+    decision = lc.faults.decide(op.product.name, op.action)
+    if decision.latency_ms:
+        time.sleep(decision.latency_ms / 1000)
+    call = Call(
+        lc.cloud, op.product, op.action, params, caller, request_id, request.client_ip,
+        request.headers.get("user-agent", ""),
+    )
+    host_id = op.product.host if op.product.name == "Ram" else None
+    failure = decision.failure
+    if failure is not None and failure.kind == "drop":
+        lc.requests.add(product=op.product.name, action=op.action, account_uid=caller.account_uid,
+                        status=0, code="ConnectionDropped", write=op.write, signing=signing)
+        return HttpResponse(0, drop=True)
+    error: ApiError | None = None
+    result: dict[str, Any] | None = None
+    if failure is not None and failure.kind == "throttle":
+        error = ApiError(400, "Throttling.User", "Request was denied due to user flow control.",
+                         retry_after_ms=failure.retry_after_ms)
+    elif failure is not None and failure.kind == "unavailable":
+        error = ApiError(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
+    else:
+        try:
+            with lc.cloud.lock:
+                result = op.handler(call)
+                if op.write:
+                    actiontrail.record(lc, call, result, None)
+        except ApiError as raised:
+            error = raised
+            if op.write:
+                actiontrail.record(lc, call, None, error)
+    lc.requests.add(product=op.product.name, action=op.action, account_uid=caller.account_uid,
+                    status=error.status if error else 200, code=error.code if error else "",
+                    write=op.write, signing=signing)
+    if error is not None:
+        return _error_response(error, request_id, host_id)
+    assert result is not None
+    return HttpResponse.json(200, {"RequestId": request_id, **result}, {"x-acs-request-id": request_id})

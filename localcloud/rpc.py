@@ -1,0 +1,133 @@
+"""The RPC (POP) operation registry and what a handler receives.
+
+Service modules register handlers with `@operation(...)`; `localcloud.pop` routes each
+signed request to one by `(version, action)`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from localcloud.errors import ApiError
+from localcloud.params import Params
+from localcloud.state import Account, Cloud, Session
+
+
+@dataclass(frozen=True)
+class Product:
+    name: str  # ActionTrail serviceName
+    version: str
+    host: str  # `{region}` is filled in
+    code: str  # EventBridge product code: source `acs.<code>`, type `<code>:ActionTrail:ApiCall`
+    regional: bool
+
+
+PRODUCTS: dict[str, Product] = {
+    p.version: p
+    for p in (
+        Product("Ecs", "2014-05-26", "ecs.{region}.aliyuncs.com", "ecs", True),
+        Product("Ram", "2015-05-01", "ram.aliyuncs.com", "ram", False),
+        Product("Kms", "2016-01-20", "kms.{region}.aliyuncs.com", "kms", True),
+        Product("ResourceSharing", "2020-01-10", "resourcesharing.{region}.aliyuncs.com", "resourcesharing", True),
+        Product("Sts", "2015-04-01", "sts.aliyuncs.com", "sts", False),
+        Product("ResourceManager", "2020-03-31", "resourcemanager.aliyuncs.com", "resourcemanager", False),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who signed the request. Every request acts as the account that owns its AccessKey."""
+
+    account_uid: str
+    access_key_id: str
+    kind: Literal["root-account", "ram-user", "assumed-role"]
+    principal_id: str
+    user_name: str
+    session: Session | None = None
+
+
+@dataclass
+class Call:
+    cloud: Cloud
+    product: Product
+    action: str
+    params: Params
+    caller: Caller
+    request_id: str
+    source_ip: str = "127.0.0.1"
+    user_agent: str = ""
+
+    @property
+    def account(self) -> Account:
+        return self.cloud.accounts[self.caller.account_uid]
+
+    @property
+    def region(self) -> str:
+        region = self.params.get("RegionId") or self.cloud.settings.default_region
+        if self.product.regional and region not in self.cloud.regions:
+            raise ApiError(400, "InvalidRegionId.NotFound", f"The specified RegionId {region!r} does not exist.")
+        return region
+
+    @property
+    def host(self) -> str:
+        return self.product.host.format(region=self.params.get("RegionId") or self.cloud.settings.default_region)
+
+
+Handler = Callable[[Call], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    product: Product
+    action: str
+    handler: Handler
+    write: bool
+
+
+REGISTRY: dict[tuple[str, str], Operation] = {}
+
+
+def operation(version: str, action: str, *, write: bool) -> Callable[[Handler], Handler]:
+    """Registers a handler for `(version, action)`; `write` calls are recorded by ActionTrail."""
+
+    def register(handler: Handler) -> Handler:
+        REGISTRY[(version, action)] = Operation(PRODUCTS[version], action, handler, write)
+        return handler
+
+    return register
+
+
+def authenticate(cloud: Cloud, access_key_id: str, security_token: str | None) -> tuple[Caller, str]:
+    """Returns the caller and the secret to verify its signature with."""
+    with cloud.lock:
+        session = cloud.sessions.get(access_key_id)
+        if session is not None:
+            if not security_token:
+                raise ApiError(400, "InvalidSecurityToken.Missing", "The security token is missing.")
+            if security_token != session.token:
+                raise ApiError(
+                    400, "InvalidSecurityToken.MismatchWithAccessKey", "The security token does not match."
+                )
+            if session.expires_at < time.time():
+                raise ApiError(400, "InvalidSecurityToken.Expired", "The security token has expired.")
+            caller = Caller(
+                session.account_uid,
+                access_key_id,
+                "assumed-role",
+                f"{session.role_id}:{session.session_name}",
+                f"{session.role_name}:{session.session_name}",
+                session,
+            )
+            return caller, session.secret
+        for account in cloud.accounts.values():
+            key = account.keys.get(access_key_id)
+            if key is None:
+                continue
+            if key.user is None:
+                return Caller(account.uid, key.id, "root-account", account.uid, "root"), key.secret
+            return Caller(account.uid, key.id, "ram-user", f"{account.uid}:{key.user}", key.user), key.secret
+    raise ApiError(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")

@@ -1,0 +1,343 @@
+"""Seed files: build a Cloud from a documented YAML or JSON file, and dump one back.
+
+The format (every key optional unless marked) is documented in localcloud/README.md and
+exercised by tests/localcloud/test_seed.py. Errors name the exact path that was wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+from localcloud.faults import FaultRule
+from localcloud.state import (
+    AccessKey,
+    Account,
+    Attachment,
+    Cloud,
+    DiskMapping,
+    EventBridgeTrigger,
+    Folder,
+    Function,
+    Image,
+    KmsKey,
+    Logstore,
+    Policy,
+    PolicyVersion,
+    ResourceDirectory,
+    Role,
+    Settings,
+    Shard,
+    SlsProject,
+    SlsTrigger,
+    Snapshot,
+    Trail,
+)
+
+SYSTEM_POLICIES: dict[str, dict[str, Any]] = {
+    "AliyunKMSFullAccess": {"Version": "1", "Statement": [{"Action": "kms:*", "Resource": "*", "Effect": "Allow"}]},
+    "AliyunKMSReadOnlyAccess": {
+        "Version": "1",
+        "Statement": [{"Action": ["kms:List*", "kms:Describe*", "kms:Get*"], "Resource": "*", "Effect": "Allow"}],
+    },
+    "AliyunECSFullAccess": {"Version": "1", "Statement": [{"Action": "ecs:*", "Resource": "*", "Effect": "Allow"}]},
+    "AdministratorAccess": {"Version": "1", "Statement": [{"Action": "*", "Resource": "*", "Effect": "Allow"}]},
+    "ReadOnlyAccess": {
+        "Version": "1",
+        "Statement": [{"Action": ["*:Describe*", "*:List*", "*:Get*"], "Resource": "*", "Effect": "Allow"}],
+    },
+}
+
+
+class SeedError(ValueError):
+    """A seed file is wrong; the message names where."""
+
+
+def _doc(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
+
+def _req(node: dict[str, Any], key: str, where: str) -> Any:
+    if key not in node or node[key] in (None, ""):
+        raise SeedError(f"{where}.{key} is required")
+    return node[key]
+
+
+def _items(node: dict[str, Any], key: str, where: str) -> list[tuple[str, dict[str, Any]]]:
+    value = node.get(key) or []
+    if not isinstance(value, list):
+        raise SeedError(f"{where}.{key} must be a list")
+    out: list[tuple[str, dict[str, Any]]] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise SeedError(f"{where}.{key}[{i}] must be a mapping")
+        out.append((f"{where}.{key}[{i}]", item))
+    return out
+
+
+def _check_keys(node: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = set(node) - allowed
+    if unknown:
+        raise SeedError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
+
+
+def builtin_system_policies() -> dict[str, Policy]:
+    return {
+        name: Policy(name, "System", f"System policy {name}", [PolicyVersion("v1", _doc(doc), True)], 2)
+        for name, doc in SYSTEM_POLICIES.items()
+    }
+
+
+def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
+    """Builds the cloud, the fault seed and the fault rules a seed document describes."""
+    _check_keys(raw, {"settings", "regions", "faults", "accounts", "resource_directories"}, "seed")
+    cloud = Cloud(system_policies=builtin_system_policies())
+    settings = raw.get("settings") or {}
+    _check_keys(settings, {"share_check", "default_region", "resource_sharing_items_per_call"}, "settings")
+    share_check = settings.get("share_check", "role-exists")
+    if share_check not in ("role-exists", "role-trusts"):
+        raise SeedError(f"settings.share_check must be role-exists or role-trusts, got {share_check!r}")
+    cloud.settings = Settings(
+        share_check=share_check,
+        resource_sharing_items_per_call=int(settings.get("resource_sharing_items_per_call", 5)),
+        default_region=str(settings.get("default_region", "cn-hangzhou")),
+    )
+    if raw.get("regions"):
+        cloud.regions = [str(r) for r in raw["regions"]]
+    if cloud.settings.default_region not in cloud.regions:
+        raise SeedError(f"settings.default_region {cloud.settings.default_region!r} is not in regions")
+
+    def region_of(node: dict[str, Any], where: str) -> str:
+        region = str(node.get("region") or cloud.settings.default_region)
+        if region not in cloud.regions:
+            raise SeedError(f"{where}.region {region!r} is not one of {cloud.regions}")
+        return region
+
+    for where, acc in _items(raw, "accounts", "seed"):
+        _check_keys(
+            acc,
+            {"uid", "name", "access_keys", "kms_keys", "snapshots", "images", "roles", "policies",
+             "sls_projects", "trail", "functions", "triggers"},
+            where,
+        )
+        uid = str(_req(acc, "uid", where))
+        if not uid.isdigit():
+            raise SeedError(f"{where}.uid must be digits, got {uid!r}")
+        if uid in cloud.accounts:
+            raise SeedError(f"{where}.uid {uid} appears twice")
+        account = Account(uid, str(acc.get("name", uid)))
+        for kwhere, key in _items(acc, "access_keys", where):
+            key_id = str(_req(key, "id", kwhere))
+            account.keys[key_id] = AccessKey(key_id, str(_req(key, "secret", kwhere)), key.get("user"))
+        cloud.accounts[uid] = account
+        for kwhere, key in _items(acc, "kms_keys", where):
+            key_id = str(_req(key, "id", kwhere))
+            aliases = [str(a) for a in key.get("aliases", [])]
+            if key.get("service") and "alias/acs/ecs" not in aliases:
+                aliases.append("alias/acs/ecs")
+            cloud.keys[key_id] = KmsKey(key_id, uid, region_of(key, kwhere), aliases,
+                                        str(key.get("state", "Enabled")), str(key.get("description", "")))
+        for swhere, snap in _items(acc, "snapshots", where):
+            snap_id = str(_req(snap, "id", swhere))
+            key_id = str(snap.get("kms_key_id") or "")
+            if key_id and key_id not in cloud.keys:
+                raise SeedError(f"{swhere}.kms_key_id {key_id!r} is not a seeded KMS key")
+            cloud.snapshots[snap_id] = Snapshot(
+                snap_id, uid, region_of(snap, swhere), bool(snap.get("encrypted", bool(key_id))), key_id,
+                int(snap.get("size_gb", 40)), str(snap.get("status", "accomplished")),
+                str(snap.get("usage", "image")), str(snap.get("name", "")),
+            )
+        for iwhere, img in _items(acc, "images", where):
+            image_id = str(_req(img, "id", iwhere))
+            disks = []
+            for dwhere, disk in _items(img, "disks", iwhere):
+                snap_id = str(_req(disk, "snapshot_id", dwhere))
+                if snap_id not in cloud.snapshots:
+                    raise SeedError(f"{dwhere}.snapshot_id {snap_id!r} is not a seeded snapshot")
+                disks.append(DiskMapping(str(disk.get("device", f"/dev/xvd{chr(97 + len(disks))}")), snap_id,
+                                         int(disk.get("size_gb", cloud.snapshots[snap_id].size_gb))))
+            shared = img.get("shared_with") or {}
+            if isinstance(shared, list):
+                shared = {str(s): "2025-01-01T00:00:00Z" for s in shared}
+            cloud.images[image_id] = Image(image_id, uid, region_of(img, iwhere), str(img.get("name", image_id)),
+                                           disks, str(img.get("status", "Available")),
+                                           {str(k): str(v) for k, v in shared.items()})
+        ram = cloud.ram_of(uid)
+        for pwhere, pol in _items(acc, "policies", where):
+            name = str(_req(pol, "name", pwhere))
+            versions = pol.get("versions") or [{"document": _req(pol, "document", pwhere)}]
+            policy = Policy(name, "Custom", str(pol.get("description", "")))
+            for i, version in enumerate(versions):
+                policy.versions.append(PolicyVersion(f"v{i + 1}", _doc(version["document"]), False))
+            policy.versions[int(pol.get("default_index", len(versions) - 1))].is_default = True
+            policy.next_version = len(versions) + 1
+            ram.policies[name] = policy
+        for rwhere, role in _items(acc, "roles", where):
+            name = str(_req(role, "name", rwhere))
+            ram.roles[name.lower()] = Role(
+                name, str(role.get("id") or f"3{secrets.randbelow(10**17):017d}"), uid,
+                _doc(_req(role, "trust_policy", rwhere)), str(role.get("description", "")),
+                int(role.get("max_session_duration", 3600)),
+            )
+            for awhere, att in _items(role, "policies", rwhere):
+                ptype = str(att.get("type", "Custom"))
+                pname = str(_req(att, "name", awhere))
+                known = cloud.system_policies if ptype == "System" else ram.policies
+                if ptype not in ("System", "Custom") or pname not in known:
+                    raise SeedError(f"{awhere}: no {ptype} policy named {pname!r}")
+                ram.attachments.setdefault(name.lower(), []).append(Attachment(ptype, pname))  # type: ignore[arg-type]
+        for pwhere, proj in _items(acc, "sls_projects", where):
+            pname = str(_req(proj, "name", pwhere))
+            project = SlsProject(pname, uid, region_of(proj, pwhere))
+            for lwhere, store in _items(proj, "logstores", pwhere):
+                lname = str(_req(store, "name", lwhere))
+                project.logstores[lname] = Logstore(lname, [Shard() for _ in range(int(store.get("shards", 2)))])
+            cloud.sls_projects[pname] = project
+        trail = acc.get("trail")
+        if trail:
+            twhere = f"{where}.trail"
+            t = Trail(str(_req(trail, "name", twhere)), uid, str(_req(trail, "project", twhere)),
+                      region_of(trail, twhere))
+            project = cloud.sls_projects.setdefault(t.sls_project, SlsProject(t.sls_project, uid, t.region))
+            project.logstores.setdefault(t.logstore, Logstore(t.logstore, [Shard() for _ in range(int(trail.get("shards", 2)))]))
+            cloud.trails.append(t)
+        for fwhere, fn in _items(acc, "functions", where):
+            function = Function(uid, str(_req(fn, "service", fwhere)), str(_req(fn, "name", fwhere)),
+                                str(_req(fn, "handler", fwhere)), str(fn.get("runtime", "python3.10")),
+                                fn.get("role"), {str(k): str(v) for k, v in (fn.get("environment") or {}).items()},
+                                int(fn.get("timeout", 60)))
+            if function.runtime not in ("python3.10", "python3.12", "python3.9"):
+                raise SeedError(f"{fwhere}.runtime {function.runtime!r} is not a Python runtime FC offers")
+            cloud.functions[(uid, function.service, function.name)] = function
+        for twhere, trig in _items(acc, "triggers", where):
+            target = trig.get("function")
+            if not (isinstance(target, list) and len(target) == 2):
+                raise SeedError(f"{twhere}.function must be [service, function]")
+            key = (uid, str(target[0]), str(target[1]))
+            if key not in cloud.functions:
+                raise SeedError(f"{twhere}.function {target} is not a seeded function of {uid}")
+            kind = trig.get("type")
+            if kind == "eventbridge":
+                cloud.eventbridge_triggers.append(
+                    EventBridgeTrigger(str(_req(trig, "name", twhere)), key, uid, dict(trig.get("pattern") or {})))
+            elif kind == "log":
+                project_name = str(_req(trig, "project", twhere))
+                logstore = str(_req(trig, "logstore", twhere))
+                proj = cloud.sls_projects.get(project_name)
+                if proj is None or logstore not in proj.logstores:
+                    raise SeedError(f"{twhere}: no logstore {project_name}/{logstore}")
+                cloud.sls_triggers.append(SlsTrigger(str(_req(trig, "name", twhere)), key, project_name, logstore,
+                                                     dict(trig.get("parameter") or {}),
+                                                     int(trig.get("max_retry", 3))))
+            else:
+                raise SeedError(f"{twhere}.type must be eventbridge or log, got {kind!r}")
+
+    for dwhere, rd in _items(raw, "resource_directories", "seed"):
+        master = str(_req(rd, "master", dwhere))
+        if master not in cloud.accounts:
+            raise SeedError(f"{dwhere}.master {master} is not a seeded account")
+        directory = ResourceDirectory(str(_req(rd, "id", dwhere)), master, str(_req(rd, "root_folder_id", dwhere)))
+        directory.folders[directory.root_folder_id] = Folder(directory.root_folder_id, "Root", None)
+        for fwhere, folder in _items(rd, "folders", dwhere):
+            parent = str(folder.get("parent") or directory.root_folder_id)
+            if parent not in directory.folders:
+                raise SeedError(f"{fwhere}.parent {parent!r} must be listed before its children")
+            fid = str(_req(folder, "id", fwhere))
+            directory.folders[fid] = Folder(fid, str(folder.get("name", fid)), parent)
+        members = rd.get("members") or {}
+        for member_uid, folder_id in members.items():
+            if str(member_uid) not in cloud.accounts:
+                raise SeedError(f"{dwhere}.members: {member_uid} is not a seeded account")
+            if str(folder_id) not in directory.folders:
+                raise SeedError(f"{dwhere}.members: folder {folder_id!r} of {member_uid} does not exist")
+            directory.members[str(member_uid)] = str(folder_id)
+        directory.members.setdefault(master, directory.root_folder_id)
+        cloud.directories[directory.id] = directory
+
+    faults = raw.get("faults") or {}
+    rules = []
+    for fwhere, rule in _items(faults, "rules", "faults"):
+        try:
+            rules.append(FaultRule.from_dict(rule))
+        except ValueError as bad:
+            raise SeedError(f"{fwhere}: {bad}") from None
+    return cloud, int(faults.get("seed", 0)), rules
+
+
+def load_seed(path: str | Path | None) -> tuple[Cloud, int, list[FaultRule]]:
+    if path is None:
+        return cloud_from_dict({})
+    text = Path(path).read_text(encoding="utf-8")
+    if str(path).endswith((".yaml", ".yml")):
+        import yaml
+
+        raw = yaml.safe_load(text)
+    else:
+        raw = json.loads(text)
+    if not isinstance(raw, dict):
+        raise SeedError(f"{path}: the seed must be a mapping at the top level")
+    return cloud_from_dict(raw)
+
+
+def dump_cloud(cloud: Cloud) -> dict[str, Any]:
+    """The cloud's current state in the seed format (round-trips through `cloud_from_dict`)."""
+    with cloud.lock:
+        accounts = []
+        for uid, account in cloud.accounts.items():
+            ram = cloud.ram_of(uid)
+            accounts.append({
+                "uid": uid,
+                "name": account.name,
+                "access_keys": [{"id": k.id, "secret": k.secret, **({"user": k.user} if k.user else {})}
+                                for k in account.keys.values()],
+                "kms_keys": [{"id": k.id, "region": k.region, "aliases": k.aliases, "state": k.state,
+                              "description": k.description} for k in cloud.keys.values() if k.owner == uid],
+                "snapshots": [{"id": s.id, "region": s.region, "encrypted": s.encrypted, "kms_key_id": s.kms_key_id,
+                               "size_gb": s.size_gb, "status": s.status, "usage": s.usage, "name": s.name}
+                              for s in cloud.snapshots.values() if s.owner == uid],
+                "images": [{"id": i.id, "region": i.region, "name": i.name, "status": i.status,
+                            "disks": [{"device": d.device, "snapshot_id": d.snapshot_id, "size_gb": d.size_gb}
+                                      for d in i.disks],
+                            "shared_with": dict(i.shared_with)} for i in cloud.images.values() if i.owner == uid],
+                "policies": [{"name": p.name, "description": p.description,
+                              "versions": [{"document": v.document} for v in p.versions],
+                              "default_index": next(n for n, v in enumerate(p.versions) if v.is_default)}
+                             for p in ram.policies.values()],
+                "roles": [{"name": r.name, "id": r.id, "trust_policy": r.trust_policy, "description": r.description,
+                           "max_session_duration": r.max_session_duration,
+                           "policies": [{"type": a.policy_type, "name": a.policy_name}
+                                        for a in ram.attachments.get(key, [])]}
+                          for key, r in ram.roles.items()],
+                "sls_projects": [{"name": p.name, "region": p.region,
+                                  "logstores": [{"name": ls.name, "shards": len(ls.shards)}
+                                                for ls in p.logstores.values()]}
+                                 for p in cloud.sls_projects.values() if p.owner == uid],
+            })
+            trail = next((t for t in cloud.trails if t.account_uid == uid), None)
+            if trail:
+                accounts[-1]["trail"] = {"name": trail.name, "project": trail.sls_project, "region": trail.region}
+            accounts[-1]["functions"] = [
+                {"service": f.service, "name": f.name, "handler": f.handler, "runtime": f.runtime, "role": f.role,
+                 "environment": f.environment, "timeout": f.timeout}
+                for key, f in cloud.functions.items() if key[0] == uid]
+            accounts[-1]["triggers"] = [
+                {"type": "eventbridge", "name": t.name, "function": [t.function[1], t.function[2]],
+                 "pattern": t.pattern} for t in cloud.eventbridge_triggers if t.function[0] == uid] + [
+                {"type": "log", "name": t.name, "function": [t.function[1], t.function[2]], "project": t.project,
+                 "logstore": t.logstore, "parameter": t.parameter, "max_retry": t.max_retry}
+                for t in cloud.sls_triggers if t.function[0] == uid]
+        return {
+            "settings": {"share_check": cloud.settings.share_check,
+                         "default_region": cloud.settings.default_region,
+                         "resource_sharing_items_per_call": cloud.settings.resource_sharing_items_per_call},
+            "regions": list(cloud.regions),
+            "accounts": accounts,
+            "resource_directories": [
+                {"id": d.id, "master": d.master_uid, "root_folder_id": d.root_folder_id,
+                 "folders": [{"id": f.id, "name": f.name, "parent": f.parent_id}
+                             for f in d.folders.values() if f.parent_id is not None],
+                 "members": dict(d.members)}
+                for d in cloud.directories.values()],
+        }

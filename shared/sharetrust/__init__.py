@@ -1,0 +1,1 @@
+"""sharetrust: converge ECS share roles to what encrypted image and snapshot shares need."""
