@@ -1,0 +1,1 @@
+"""ram (being written)."""

@@ -1,0 +1,1 @@
+"""resourcemanager (being written)."""

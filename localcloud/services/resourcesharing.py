@@ -1,0 +1,1 @@
+"""resourcesharing (being written)."""
