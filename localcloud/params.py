@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Mapping
 
@@ -29,12 +30,12 @@ class Params:
             raise missing(name)
         return value
 
-    def int(self, name: str, default: int, low: int, high: int) -> int:
+    def int(self, name: str, default: builtins.int, low: builtins.int, high: builtins.int) -> builtins.int:
         raw = self.get(name)
         if raw is None:
             return default
         try:
-            value = int(raw)
+            value = builtins.int(raw)
         except ValueError:
             raise invalid(name, f"{raw!r} is not an integer") from None
         if not low <= value <= high:
@@ -50,8 +51,8 @@ class Params:
             raise invalid(name, f"{raw!r} is not a boolean")
         return lowered == "true"
 
-    def _indexed(self, prefix: str) -> dict[int, dict[str, str]]:
-        found: dict[int, dict[str, str]] = {}
+    def _indexed(self, prefix: str) -> dict[builtins.int, dict[str, str]]:
+        found: dict[builtins.int, dict[str, str]] = {}
         head = prefix + "."
         for key, value in self._items.items():
             if not key.startswith(head):
@@ -59,7 +60,7 @@ class Params:
             match = _INDEXED.match(key[len(head) :])
             if match is None:
                 raise ApiError(400, "InvalidParameter", f"Malformed repeated parameter {key!r}.")
-            index = int(match.group(1))
+            index = builtins.int(match.group(1))
             if index < 1:
                 raise ApiError(400, "InvalidParameter", f"Repeated parameter {key!r} must start at 1.")
             found.setdefault(index, {})[match.group(2) or ""] = value
@@ -69,6 +70,6 @@ class Params:
         """`Prefix.1`, `Prefix.2`, ... in index order."""
         return [entry[""] for _, entry in sorted(self._indexed(prefix).items()) if "" in entry]
 
-    def objects(self, prefix: str) -> list[dict[str, str]]:
+    def objects(self, prefix: str) -> builtins.list[dict[str, str]]:
         """`Prefix.N.Key` groups in index order, each as {Key: value}."""
         return [{k: v for k, v in entry.items() if k} for _, entry in sorted(self._indexed(prefix).items())]

@@ -1,34 +1,249 @@
 """RAM policy documents: grammar validation and evaluation (permission and trust policies).
 
-Interface used by RAM (validation), STS and ECS/Resource Sharing (trust checks) and the oracle.
+Used by RAM (validation on write), STS and ECS/Resource Sharing (trust checks) and the oracle.
+Evaluation follows RAM's model: a statement applies when its Action, Resource (or Principal)
+and every Condition match; an applicable Deny wins over any Allow; nothing applicable is an
+implicit deny.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any, Literal
+
+from localcloud.errors import ApiError
+
+if TYPE_CHECKING:
+    from localcloud.state import Cloud
 
 PolicyKind = Literal["permission", "trust"]
 Decision = Literal["allow", "deny", "implicit-deny"]
 
+_ACTION = re.compile(r"^(\*|[a-z0-9*?-]+:[A-Za-z0-9*?]+)$")
+_PRINCIPAL_TYPES = {"RAM", "Service", "Federated"}
+_STRING_OPS = {
+    "StringEquals",
+    "StringNotEquals",
+    "StringEqualsIgnoreCase",
+    "StringNotEqualsIgnoreCase",
+    "StringLike",
+    "StringNotLike",
+}
+_OTHER_OPS = {
+    "NumericEquals",
+    "NumericNotEquals",
+    "NumericLessThan",
+    "NumericLessThanEquals",
+    "NumericGreaterThan",
+    "NumericGreaterThanEquals",
+    "DateEquals",
+    "DateNotEquals",
+    "DateLessThan",
+    "DateLessThanEquals",
+    "DateGreaterThan",
+    "DateGreaterThanEquals",
+    "Bool",
+    "IpAddress",
+    "NotIpAddress",
+}
+
+
+def _malformed(why: str) -> ApiError:
+    return ApiError(400, "MalformedPolicyDocument", f"The policy document is malformed: {why}")
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    """A string or a non-empty list of strings, as RAM accepts for Action/Resource/principals."""
+    if isinstance(value, str) and value:
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+        return list(value)
+    raise _malformed(f"{where} must be a non-empty string or a non-empty list of strings")
+
+
+def _parse(text: str) -> dict[str, Any]:
+    try:
+        document = json.loads(text)
+    except (json.JSONDecodeError, TypeError) as bad:
+        raise _malformed(f"not valid JSON ({bad})") from None
+    if not isinstance(document, dict):
+        raise _malformed("the document must be a JSON object")
+    return document
+
 
 def validate(text: str, kind: PolicyKind) -> None:
-    """Raises ApiError(400, "MalformedPolicyDocument", <what is wrong>) unless `text` is a valid policy."""
-    raise NotImplementedError
+    """Raises 400 MalformedPolicyDocument naming the first thing wrong, unless `text` is valid."""
+    document = _parse(text)
+    unknown = set(document) - {"Version", "Statement"}
+    if unknown:
+        raise _malformed(f"unknown top-level element {sorted(unknown)[0]!r}")
+    if document.get("Version") != "1":
+        raise _malformed('"Version" must be "1"')
+    statements = document.get("Statement")
+    if not isinstance(statements, list) or not statements:
+        raise _malformed('"Statement" must be a non-empty list')
+    for index, statement in enumerate(statements):
+        _validate_statement(statement, kind, f"Statement[{index}]")
+
+
+def _validate_statement(statement: Any, kind: PolicyKind, where: str) -> None:
+    if not isinstance(statement, dict):
+        raise _malformed(f"{where} must be an object")
+    allowed = {"Sid", "Effect", "Action", "Condition"} | ({"Principal"} if kind == "trust" else {"Resource"})
+    unknown = set(statement) - allowed
+    if unknown:
+        raise _malformed(f"{where} has an element not allowed in a {kind} policy: {sorted(unknown)[0]!r}")
+    if statement.get("Effect") not in ("Allow", "Deny"):
+        raise _malformed(f'{where}.Effect must be "Allow" or "Deny"')
+    actions = _strings(statement.get("Action"), f"{where}.Action")
+    for action in actions:
+        if not _ACTION.match(action):
+            raise _malformed(f"{where}.Action {action!r} is not of the form service:Action")
+    if kind == "trust":
+        if any(a.lower() not in ("sts:assumerole", "sts:*", "*") for a in actions):
+            raise _malformed(f"{where}.Action of a trust policy must be sts:AssumeRole")
+        principal = statement.get("Principal")
+        if not isinstance(principal, dict) or not principal:
+            raise _malformed(f"{where}.Principal must be an object with RAM, Service or Federated")
+        for ptype, values in principal.items():
+            if ptype not in _PRINCIPAL_TYPES:
+                raise _malformed(f"{where}.Principal has an unknown principal type {ptype!r}")
+            _strings(values, f"{where}.Principal.{ptype}")
+    else:
+        _strings(statement.get("Resource"), f"{where}.Resource")
+    if "Sid" in statement and not isinstance(statement["Sid"], str):
+        raise _malformed(f"{where}.Sid must be a string")
+    if "Condition" in statement:
+        _validate_condition(statement["Condition"], f"{where}.Condition")
+
+
+def _validate_condition(condition: Any, where: str) -> None:
+    if not isinstance(condition, dict) or not condition:
+        raise _malformed(f"{where} must be a non-empty object")
+    for operator, clauses in condition.items():
+        if operator not in _STRING_OPS | _OTHER_OPS:
+            raise _malformed(f"{where} uses an unknown operator {operator!r}")
+        if not isinstance(clauses, dict) or not clauses:
+            raise _malformed(f"{where}.{operator} must map condition keys to values")
+        for key, value in clauses.items():
+            values = value if isinstance(value, list) else [value]
+            if not values or not all(isinstance(v, (str, int, float, bool)) for v in values):
+                raise _malformed(f"{where}.{operator}.{key} must be a value or a list of values")
+
+
+def _like(pattern: str, value: str) -> bool:
+    # RAM wildcards are only * and ?; escape [ so fnmatch does not treat it as a class.
+    return fnmatchcase(value, pattern.replace("[", "[[]"))
+
+
+def _condition_holds(condition: Mapping[str, Any], context: Mapping[str, str]) -> bool:
+    lowered = {k.lower(): v for k, v in context.items()}
+    for operator, clauses in condition.items():
+        for key, expected in clauses.items():
+            values = [str(v) for v in (expected if isinstance(expected, list) else [expected])]
+            actual = lowered.get(key.lower())
+            if not _operator_holds(operator, values, actual):
+                return False
+    return True
+
+
+def _operator_holds(operator: str, values: list[str], actual: str | None) -> bool:
+    negated = operator in ("StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike")
+    if actual is None:
+        return negated  # a missing key never satisfies a positive string condition
+    if operator in ("StringEquals", "StringNotEquals"):
+        hit = actual in values
+    elif operator in ("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"):
+        hit = actual.lower() in (v.lower() for v in values)
+    elif operator in ("StringLike", "StringNotLike"):
+        hit = any(_like(v, actual) for v in values)
+    elif operator == "Bool":
+        hit = actual.lower() in (v.lower() for v in values)
+    else:
+        return False  # numeric/date/IP keys are never presented by the calls emulated here
+    return hit != negated
+
+
+def _statements(text: str) -> list[dict[str, Any]]:
+    try:
+        document = _parse(text)
+    except ApiError:
+        return []
+    statements = document.get("Statement")
+    return [s for s in statements if isinstance(s, dict)] if isinstance(statements, list) else []
+
+
+def _values(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _combine(effects: list[str]) -> Decision:
+    if "Deny" in effects:
+        return "deny"
+    return "allow" if "Allow" in effects else "implicit-deny"
 
 
 def evaluate_trust(text: str, principal_type: str, principal: str, context: Mapping[str, str]) -> Decision:
-    """Whether a trust policy lets `principal` (e.g. type "Service", "2222@ecs.aliyuncs.com", or
-    type "RAM", "acs:ram::1111:root") perform sts:AssumeRole, given condition keys in `context`."""
-    raise NotImplementedError
+    """Whether a trust policy lets `principal` assume the role: e.g. ("Service", "2222@ecs.aliyuncs.com")
+    or ("RAM", "acs:ram::1111:root"), with the condition keys the caller presents in `context`."""
+    effects: list[str] = []
+    for statement in _statements(text):
+        actions = [a.lower() for a in _values(statement.get("Action"))]
+        if not any(_like(a, "sts:assumerole") for a in actions):
+            continue
+        principals = statement.get("Principal")
+        if not isinstance(principals, dict):
+            continue
+        patterns = _values(principals.get(principal_type))
+        if not any(_principal_matches(p, principal_type, principal) for p in patterns):
+            continue
+        if not _condition_holds(statement.get("Condition") or {}, context):
+            continue
+        effects.append(str(statement.get("Effect")))
+    return _combine(effects)
+
+
+def _principal_matches(pattern: str, principal_type: str, principal: str) -> bool:
+    if principal_type == "RAM":
+        # "acs:ram::<uid>:root" and a bare "<uid>" both mean every identity of that account.
+        account = principal.split(":")[3] if principal.startswith("acs:ram::") else principal
+        if pattern == account:
+            return True
+        if pattern.endswith(":root") and pattern.startswith("acs:ram::"):
+            return _like(pattern.split(":")[3], account)
+    return _like(pattern.lower(), principal.lower())
 
 
 def evaluate_permissions(texts: Sequence[str], action: str, resource: str) -> Decision:
     """Whether the union of permission policies allows `action` on `resource` (explicit Deny wins)."""
-    raise NotImplementedError
+    effects: list[str] = []
+    for text in texts:
+        for statement in _statements(text):
+            # ECS presents no condition keys for these KMS calls: conditions see an empty context.
+            if not _condition_holds(statement.get("Condition") or {}, {}):
+                continue
+            if not any(_like(a.lower(), action.lower()) for a in _values(statement.get("Action"))):
+                continue
+            if not any(_like(r, resource) for r in _values(statement.get("Resource"))):
+                continue
+            effects.append(str(statement.get("Effect")))
+    return _combine(effects)
 
 
-def ecs_trust_context(cloud: object, sharee_uid: str) -> dict[str, str]:
-    """Condition keys ECS presents when the sharee's ECS assumes a share role:
-    sts:ServiceOwnerRDId / sts:ServiceOwnerRDPath when the sharee is in a resource directory."""
-    raise NotImplementedError
+def ecs_trust_context(cloud: Cloud, sharee_uid: str) -> dict[str, str]:
+    """Condition keys presented when the sharee's ECS assumes a share role: its resource directory
+    id and its RDPath (`<rd>/<root>/.../<folder>/<uid>`) when it is in a directory."""
+    directory = cloud.directory_of(sharee_uid)
+    if directory is None or sharee_uid not in directory.members:
+        return {}
+    return {
+        "sts:ServiceOwnerRDId": directory.id,
+        "sts:ServiceOwnerRDPath": directory.account_path(sharee_uid),
+    }

@@ -47,7 +47,9 @@ def _error_response(error: ApiError, request_id: str, product_host: str | None) 
 
 
 def _form_params(request: HttpRequest) -> list[tuple[str, str]]:
-    if request.body and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+    if request.body and request.headers.get("content-type", "").startswith(
+        "application/x-www-form-urlencoded"
+    ):
         return parse_qsl(request.body.decode(), keep_blank_values=True)
     return []
 
@@ -68,18 +70,26 @@ def handle(lc: LocalCloud, request: HttpRequest) -> HttpResponse:
     caller: Caller | None = None
     try:
         if op is None:
-            raise ApiError(400, "InvalidAction.NotFound", f"Specified api {action!r} of version {version!r} is not found.")
+            raise ApiError(
+                400,
+                "InvalidAction.NotFound",
+                f"Specified api {action!r} of version {version!r} is not found.",
+            )
         form = _form_params(request)
         if is_v1:
             all_params = {**query_map, **dict(form)}
-            caller, secret = authenticate(lc.cloud, all_params.get("AccessKeyId", ""), all_params.get("SecurityToken"))
+            caller, secret = authenticate(
+                lc.cloud, all_params.get("AccessKeyId", ""), all_params.get("SecurityToken")
+            )
             verify_rpc_v1(secret, request.method, all_params)
             business = {k: v for k, v in all_params.items() if k not in _V1_COMMON}
         else:
             if "authorization" not in request.headers:
                 raise ApiError(400, "MissingSecurityHeader", "The Authorization header is missing.")
             access_key_id, _, _ = parse_acs3_authorization(request.headers["authorization"])
-            caller, secret = authenticate(lc.cloud, access_key_id, request.headers.get("x-acs-security-token"))
+            caller, secret = authenticate(
+                lc.cloud, access_key_id, request.headers.get("x-acs-security-token")
+            )
             verify_acs3(secret, request.method, request.path, query, request.headers, request.body)
             business = {**query_map, **dict(form)}
     except ApiError as error:
@@ -110,22 +120,41 @@ def _dispatch(
     if decision.latency_ms:
         time.sleep(decision.latency_ms / 1000)
     call = Call(
-        lc.cloud, op.product, op.action, params, caller, request_id, request.client_ip,
+        lc.cloud,
+        op.product,
+        op.action,
+        params,
+        caller,
+        request_id,
+        request.client_ip,
         request.headers.get("user-agent", ""),
     )
     host_id = op.product.host if op.product.name == "Ram" else None
     failure = decision.failure
     if failure is not None and failure.kind == "drop":
-        lc.requests.add(product=op.product.name, action=op.action, account_uid=caller.account_uid,
-                        status=0, code="ConnectionDropped", write=op.write, signing=signing)
+        lc.requests.add(
+            product=op.product.name,
+            action=op.action,
+            account_uid=caller.account_uid,
+            status=0,
+            code="ConnectionDropped",
+            write=op.write,
+            signing=signing,
+        )
         return HttpResponse(0, drop=True)
     error: ApiError | None = None
     result: dict[str, Any] | None = None
     if failure is not None and failure.kind == "throttle":
-        error = ApiError(400, "Throttling.User", "Request was denied due to user flow control.",
-                         retry_after_ms=failure.retry_after_ms)
+        error = ApiError(
+            400,
+            "Throttling.User",
+            "Request was denied due to user flow control.",
+            retry_after_ms=failure.retry_after_ms,
+        )
     elif failure is not None and failure.kind == "unavailable":
-        error = ApiError(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
+        error = ApiError(
+            503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server."
+        )
     else:
         try:
             with lc.cloud.lock:
@@ -136,9 +165,15 @@ def _dispatch(
             error = raised
             if op.write:
                 actiontrail.record(lc, call, None, error)
-    lc.requests.add(product=op.product.name, action=op.action, account_uid=caller.account_uid,
-                    status=error.status if error else 200, code=error.code if error else "",
-                    write=op.write, signing=signing)
+    lc.requests.add(
+        product=op.product.name,
+        action=op.action,
+        account_uid=caller.account_uid,
+        status=error.status if error else 200,
+        code=error.code if error else "",
+        write=op.write,
+        signing=signing,
+    )
     if error is not None:
         return _error_response(error, request_id, host_id)
     assert result is not None

@@ -45,7 +45,15 @@ class RequestLog:
         with self._lock:
             self._entries.append(
                 LoggedRequest(
-                    len(self._entries) + 1, time.time(), product, action, account_uid, status, code, write, signing
+                    len(self._entries) + 1,
+                    time.time(),
+                    product,
+                    action,
+                    account_uid,
+                    status,
+                    code,
+                    write,
+                    signing,
                 )
             )
 

@@ -31,7 +31,9 @@ PRODUCTS: dict[str, Product] = {
         Product("Ecs", "2014-05-26", "ecs.{region}.aliyuncs.com", "ecs", True),
         Product("Ram", "2015-05-01", "ram.aliyuncs.com", "ram", False),
         Product("Kms", "2016-01-20", "kms.{region}.aliyuncs.com", "kms", True),
-        Product("ResourceSharing", "2020-01-10", "resourcesharing.{region}.aliyuncs.com", "resourcesharing", True),
+        Product(
+            "ResourceSharing", "2020-01-10", "resourcesharing.{region}.aliyuncs.com", "resourcesharing", True
+        ),
         Product("Sts", "2015-04-01", "sts.aliyuncs.com", "sts", False),
         Product("ResourceManager", "2020-03-31", "resourcemanager.aliyuncs.com", "resourcemanager", False),
     )
@@ -69,12 +71,16 @@ class Call:
     def region(self) -> str:
         region = self.params.get("RegionId") or self.cloud.settings.default_region
         if self.product.regional and region not in self.cloud.regions:
-            raise ApiError(400, "InvalidRegionId.NotFound", f"The specified RegionId {region!r} does not exist.")
+            raise ApiError(
+                400, "InvalidRegionId.NotFound", f"The specified RegionId {region!r} does not exist."
+            )
         return region
 
     @property
     def host(self) -> str:
-        return self.product.host.format(region=self.params.get("RegionId") or self.cloud.settings.default_region)
+        return self.product.host.format(
+            region=self.params.get("RegionId") or self.cloud.settings.default_region
+        )
 
 
 Handler = Callable[[Call], dict[str, Any]]

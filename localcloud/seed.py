@@ -37,13 +37,24 @@ from localcloud.state import (
 )
 
 SYSTEM_POLICIES: dict[str, dict[str, Any]] = {
-    "AliyunKMSFullAccess": {"Version": "1", "Statement": [{"Action": "kms:*", "Resource": "*", "Effect": "Allow"}]},
+    "AliyunKMSFullAccess": {
+        "Version": "1",
+        "Statement": [{"Action": "kms:*", "Resource": "*", "Effect": "Allow"}],
+    },
     "AliyunKMSReadOnlyAccess": {
         "Version": "1",
-        "Statement": [{"Action": ["kms:List*", "kms:Describe*", "kms:Get*"], "Resource": "*", "Effect": "Allow"}],
+        "Statement": [
+            {"Action": ["kms:List*", "kms:Describe*", "kms:Get*"], "Resource": "*", "Effect": "Allow"}
+        ],
     },
-    "AliyunECSFullAccess": {"Version": "1", "Statement": [{"Action": "ecs:*", "Resource": "*", "Effect": "Allow"}]},
-    "AdministratorAccess": {"Version": "1", "Statement": [{"Action": "*", "Resource": "*", "Effect": "Allow"}]},
+    "AliyunECSFullAccess": {
+        "Version": "1",
+        "Statement": [{"Action": "ecs:*", "Resource": "*", "Effect": "Allow"}],
+    },
+    "AdministratorAccess": {
+        "Version": "1",
+        "Statement": [{"Action": "*", "Resource": "*", "Effect": "Allow"}],
+    },
     "ReadOnlyAccess": {
         "Version": "1",
         "Statement": [{"Action": ["*:Describe*", "*:List*", "*:Get*"], "Resource": "*", "Effect": "Allow"}],
@@ -118,8 +129,20 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
     for where, acc in _items(raw, "accounts", "seed"):
         _check_keys(
             acc,
-            {"uid", "name", "access_keys", "kms_keys", "snapshots", "images", "roles", "policies",
-             "sls_projects", "trail", "functions", "triggers"},
+            {
+                "uid",
+                "name",
+                "access_keys",
+                "kms_keys",
+                "snapshots",
+                "images",
+                "roles",
+                "policies",
+                "sls_projects",
+                "trail",
+                "functions",
+                "triggers",
+            },
             where,
         )
         uid = str(_req(acc, "uid", where))
@@ -137,33 +160,56 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
             aliases = [str(a) for a in key.get("aliases", [])]
             if key.get("service") and "alias/acs/ecs" not in aliases:
                 aliases.append("alias/acs/ecs")
-            cloud.keys[key_id] = KmsKey(key_id, uid, region_of(key, kwhere), aliases,
-                                        str(key.get("state", "Enabled")), str(key.get("description", "")))
+            cloud.keys[key_id] = KmsKey(
+                key_id,
+                uid,
+                region_of(key, kwhere),
+                aliases,
+                str(key.get("state", "Enabled")),
+                str(key.get("description", "")),
+            )
         for swhere, snap in _items(acc, "snapshots", where):
             snap_id = str(_req(snap, "id", swhere))
             key_id = str(snap.get("kms_key_id") or "")
             if key_id and key_id not in cloud.keys:
                 raise SeedError(f"{swhere}.kms_key_id {key_id!r} is not a seeded KMS key")
             cloud.snapshots[snap_id] = Snapshot(
-                snap_id, uid, region_of(snap, swhere), bool(snap.get("encrypted", bool(key_id))), key_id,
-                int(snap.get("size_gb", 40)), str(snap.get("status", "accomplished")),
-                str(snap.get("usage", "image")), str(snap.get("name", "")),
+                snap_id,
+                uid,
+                region_of(snap, swhere),
+                bool(snap.get("encrypted", bool(key_id))),
+                key_id,
+                int(snap.get("size_gb", 40)),
+                str(snap.get("status", "accomplished")),
+                str(snap.get("usage", "image")),
+                str(snap.get("name", "")),
             )
         for iwhere, img in _items(acc, "images", where):
             image_id = str(_req(img, "id", iwhere))
-            disks = []
+            disks: list[DiskMapping] = []
             for dwhere, disk in _items(img, "disks", iwhere):
                 snap_id = str(_req(disk, "snapshot_id", dwhere))
                 if snap_id not in cloud.snapshots:
                     raise SeedError(f"{dwhere}.snapshot_id {snap_id!r} is not a seeded snapshot")
-                disks.append(DiskMapping(str(disk.get("device", f"/dev/xvd{chr(97 + len(disks))}")), snap_id,
-                                         int(disk.get("size_gb", cloud.snapshots[snap_id].size_gb))))
+                disks.append(
+                    DiskMapping(
+                        str(disk.get("device", f"/dev/xvd{chr(97 + len(disks))}")),
+                        snap_id,
+                        int(disk.get("size_gb", cloud.snapshots[snap_id].size_gb)),
+                    )
+                )
             shared = img.get("shared_with") or {}
             if isinstance(shared, list):
                 shared = {str(s): "2025-01-01T00:00:00Z" for s in shared}
-            cloud.images[image_id] = Image(image_id, uid, region_of(img, iwhere), str(img.get("name", image_id)),
-                                           disks, str(img.get("status", "Available")),
-                                           {str(k): str(v) for k, v in shared.items()})
+            cloud.images[image_id] = Image(
+                image_id,
+                uid,
+                region_of(img, iwhere),
+                str(img.get("name", image_id)),
+                disks,
+                str(img.get("status", "Available")),
+                {str(k): str(v) for k, v in shared.items()},
+            )
         ram = cloud.ram_of(uid)
         for pwhere, pol in _items(acc, "policies", where):
             name = str(_req(pol, "name", pwhere))
@@ -177,8 +223,11 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
         for rwhere, role in _items(acc, "roles", where):
             name = str(_req(role, "name", rwhere))
             ram.roles[name.lower()] = Role(
-                name, str(role.get("id") or f"3{secrets.randbelow(10**17):017d}"), uid,
-                _doc(_req(role, "trust_policy", rwhere)), str(role.get("description", "")),
+                name,
+                str(role.get("id") or f"3{secrets.randbelow(10**17):017d}"),
+                uid,
+                _doc(_req(role, "trust_policy", rwhere)),
+                str(role.get("description", "")),
                 int(role.get("max_session_duration", 3600)),
             )
             for awhere, att in _items(role, "policies", rwhere):
@@ -193,21 +242,35 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
             project = SlsProject(pname, uid, region_of(proj, pwhere))
             for lwhere, store in _items(proj, "logstores", pwhere):
                 lname = str(_req(store, "name", lwhere))
-                project.logstores[lname] = Logstore(lname, [Shard() for _ in range(int(store.get("shards", 2)))])
+                project.logstores[lname] = Logstore(
+                    lname, [Shard() for _ in range(int(store.get("shards", 2)))]
+                )
             cloud.sls_projects[pname] = project
         trail = acc.get("trail")
         if trail:
             twhere = f"{where}.trail"
-            t = Trail(str(_req(trail, "name", twhere)), uid, str(_req(trail, "project", twhere)),
-                      region_of(trail, twhere))
+            t = Trail(
+                str(_req(trail, "name", twhere)),
+                uid,
+                str(_req(trail, "project", twhere)),
+                region_of(trail, twhere),
+            )
             project = cloud.sls_projects.setdefault(t.sls_project, SlsProject(t.sls_project, uid, t.region))
-            project.logstores.setdefault(t.logstore, Logstore(t.logstore, [Shard() for _ in range(int(trail.get("shards", 2)))]))
+            project.logstores.setdefault(
+                t.logstore, Logstore(t.logstore, [Shard() for _ in range(int(trail.get("shards", 2)))])
+            )
             cloud.trails.append(t)
         for fwhere, fn in _items(acc, "functions", where):
-            function = Function(uid, str(_req(fn, "service", fwhere)), str(_req(fn, "name", fwhere)),
-                                str(_req(fn, "handler", fwhere)), str(fn.get("runtime", "python3.10")),
-                                fn.get("role"), {str(k): str(v) for k, v in (fn.get("environment") or {}).items()},
-                                int(fn.get("timeout", 60)))
+            function = Function(
+                uid,
+                str(_req(fn, "service", fwhere)),
+                str(_req(fn, "name", fwhere)),
+                str(_req(fn, "handler", fwhere)),
+                str(fn.get("runtime", "python3.10")),
+                fn.get("role"),
+                {str(k): str(v) for k, v in (fn.get("environment") or {}).items()},
+                int(fn.get("timeout", 60)),
+            )
             if function.runtime not in ("python3.10", "python3.12", "python3.9"):
                 raise SeedError(f"{fwhere}.runtime {function.runtime!r} is not a Python runtime FC offers")
             cloud.functions[(uid, function.service, function.name)] = function
@@ -215,22 +278,32 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
             target = trig.get("function")
             if not (isinstance(target, list) and len(target) == 2):
                 raise SeedError(f"{twhere}.function must be [service, function]")
-            key = (uid, str(target[0]), str(target[1]))
-            if key not in cloud.functions:
+            fn_key = (uid, str(target[0]), str(target[1]))
+            if fn_key not in cloud.functions:
                 raise SeedError(f"{twhere}.function {target} is not a seeded function of {uid}")
             kind = trig.get("type")
             if kind == "eventbridge":
                 cloud.eventbridge_triggers.append(
-                    EventBridgeTrigger(str(_req(trig, "name", twhere)), key, uid, dict(trig.get("pattern") or {})))
+                    EventBridgeTrigger(
+                        str(_req(trig, "name", twhere)), fn_key, uid, dict(trig.get("pattern") or {})
+                    )
+                )
             elif kind == "log":
                 project_name = str(_req(trig, "project", twhere))
                 logstore = str(_req(trig, "logstore", twhere))
-                proj = cloud.sls_projects.get(project_name)
-                if proj is None or logstore not in proj.logstores:
+                sls_project = cloud.sls_projects.get(project_name)
+                if sls_project is None or logstore not in sls_project.logstores:
                     raise SeedError(f"{twhere}: no logstore {project_name}/{logstore}")
-                cloud.sls_triggers.append(SlsTrigger(str(_req(trig, "name", twhere)), key, project_name, logstore,
-                                                     dict(trig.get("parameter") or {}),
-                                                     int(trig.get("max_retry", 3))))
+                cloud.sls_triggers.append(
+                    SlsTrigger(
+                        str(_req(trig, "name", twhere)),
+                        fn_key,
+                        project_name,
+                        logstore,
+                        dict(trig.get("parameter") or {}),
+                        int(trig.get("max_retry", 3)),
+                    )
+                )
             else:
                 raise SeedError(f"{twhere}.type must be eventbridge or log, got {kind!r}")
 
@@ -238,7 +311,9 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
         master = str(_req(rd, "master", dwhere))
         if master not in cloud.accounts:
             raise SeedError(f"{dwhere}.master {master} is not a seeded account")
-        directory = ResourceDirectory(str(_req(rd, "id", dwhere)), master, str(_req(rd, "root_folder_id", dwhere)))
+        directory = ResourceDirectory(
+            str(_req(rd, "id", dwhere)), master, str(_req(rd, "root_folder_id", dwhere))
+        )
         directory.folders[directory.root_folder_id] = Folder(directory.root_folder_id, "Root", None)
         for fwhere, folder in _items(rd, "folders", dwhere):
             parent = str(folder.get("parent") or directory.root_folder_id)
@@ -284,60 +359,155 @@ def load_seed(path: str | Path | None) -> tuple[Cloud, int, list[FaultRule]]:
 def dump_cloud(cloud: Cloud) -> dict[str, Any]:
     """The cloud's current state in the seed format (round-trips through `cloud_from_dict`)."""
     with cloud.lock:
-        accounts = []
+        accounts: list[dict[str, Any]] = []
         for uid, account in cloud.accounts.items():
             ram = cloud.ram_of(uid)
-            accounts.append({
-                "uid": uid,
-                "name": account.name,
-                "access_keys": [{"id": k.id, "secret": k.secret, **({"user": k.user} if k.user else {})}
-                                for k in account.keys.values()],
-                "kms_keys": [{"id": k.id, "region": k.region, "aliases": k.aliases, "state": k.state,
-                              "description": k.description} for k in cloud.keys.values() if k.owner == uid],
-                "snapshots": [{"id": s.id, "region": s.region, "encrypted": s.encrypted, "kms_key_id": s.kms_key_id,
-                               "size_gb": s.size_gb, "status": s.status, "usage": s.usage, "name": s.name}
-                              for s in cloud.snapshots.values() if s.owner == uid],
-                "images": [{"id": i.id, "region": i.region, "name": i.name, "status": i.status,
-                            "disks": [{"device": d.device, "snapshot_id": d.snapshot_id, "size_gb": d.size_gb}
-                                      for d in i.disks],
-                            "shared_with": dict(i.shared_with)} for i in cloud.images.values() if i.owner == uid],
-                "policies": [{"name": p.name, "description": p.description,
-                              "versions": [{"document": v.document} for v in p.versions],
-                              "default_index": next(n for n, v in enumerate(p.versions) if v.is_default)}
-                             for p in ram.policies.values()],
-                "roles": [{"name": r.name, "id": r.id, "trust_policy": r.trust_policy, "description": r.description,
-                           "max_session_duration": r.max_session_duration,
-                           "policies": [{"type": a.policy_type, "name": a.policy_name}
-                                        for a in ram.attachments.get(key, [])]}
-                          for key, r in ram.roles.items()],
-                "sls_projects": [{"name": p.name, "region": p.region,
-                                  "logstores": [{"name": ls.name, "shards": len(ls.shards)}
-                                                for ls in p.logstores.values()]}
-                                 for p in cloud.sls_projects.values() if p.owner == uid],
-            })
+            accounts.append(
+                {
+                    "uid": uid,
+                    "name": account.name,
+                    "access_keys": [
+                        {"id": k.id, "secret": k.secret, **({"user": k.user} if k.user else {})}
+                        for k in account.keys.values()
+                    ],
+                    "kms_keys": [
+                        {
+                            "id": k.id,
+                            "region": k.region,
+                            "aliases": k.aliases,
+                            "state": k.state,
+                            "description": k.description,
+                        }
+                        for k in cloud.keys.values()
+                        if k.owner == uid
+                    ],
+                    "snapshots": [
+                        {
+                            "id": s.id,
+                            "region": s.region,
+                            "encrypted": s.encrypted,
+                            "kms_key_id": s.kms_key_id,
+                            "size_gb": s.size_gb,
+                            "status": s.status,
+                            "usage": s.usage,
+                            "name": s.name,
+                        }
+                        for s in cloud.snapshots.values()
+                        if s.owner == uid
+                    ],
+                    "images": [
+                        {
+                            "id": i.id,
+                            "region": i.region,
+                            "name": i.name,
+                            "status": i.status,
+                            "disks": [
+                                {"device": d.device, "snapshot_id": d.snapshot_id, "size_gb": d.size_gb}
+                                for d in i.disks
+                            ],
+                            "shared_with": dict(i.shared_with),
+                        }
+                        for i in cloud.images.values()
+                        if i.owner == uid
+                    ],
+                    "policies": [
+                        {
+                            "name": p.name,
+                            "description": p.description,
+                            "versions": [{"document": v.document} for v in p.versions],
+                            "default_index": next(n for n, v in enumerate(p.versions) if v.is_default),
+                        }
+                        for p in ram.policies.values()
+                    ],
+                    "roles": [
+                        {
+                            "name": r.name,
+                            "id": r.id,
+                            "trust_policy": r.trust_policy,
+                            "description": r.description,
+                            "max_session_duration": r.max_session_duration,
+                            "policies": [
+                                {"type": a.policy_type, "name": a.policy_name}
+                                for a in ram.attachments.get(key, [])
+                            ],
+                        }
+                        for key, r in ram.roles.items()
+                    ],
+                    "sls_projects": [
+                        {
+                            "name": p.name,
+                            "region": p.region,
+                            "logstores": [
+                                {"name": ls.name, "shards": len(ls.shards)} for ls in p.logstores.values()
+                            ],
+                        }
+                        for p in cloud.sls_projects.values()
+                        if p.owner == uid
+                    ],
+                }
+            )
             trail = next((t for t in cloud.trails if t.account_uid == uid), None)
             if trail:
-                accounts[-1]["trail"] = {"name": trail.name, "project": trail.sls_project, "region": trail.region}
+                accounts[-1]["trail"] = {
+                    "name": trail.name,
+                    "project": trail.sls_project,
+                    "region": trail.region,
+                }
             accounts[-1]["functions"] = [
-                {"service": f.service, "name": f.name, "handler": f.handler, "runtime": f.runtime, "role": f.role,
-                 "environment": f.environment, "timeout": f.timeout}
-                for key, f in cloud.functions.items() if key[0] == uid]
+                {
+                    "service": f.service,
+                    "name": f.name,
+                    "handler": f.handler,
+                    "runtime": f.runtime,
+                    "role": f.role,
+                    "environment": f.environment,
+                    "timeout": f.timeout,
+                }
+                for key, f in cloud.functions.items()
+                if key[0] == uid
+            ]
             accounts[-1]["triggers"] = [
-                {"type": "eventbridge", "name": t.name, "function": [t.function[1], t.function[2]],
-                 "pattern": t.pattern} for t in cloud.eventbridge_triggers if t.function[0] == uid] + [
-                {"type": "log", "name": t.name, "function": [t.function[1], t.function[2]], "project": t.project,
-                 "logstore": t.logstore, "parameter": t.parameter, "max_retry": t.max_retry}
-                for t in cloud.sls_triggers if t.function[0] == uid]
+                {
+                    "type": "eventbridge",
+                    "name": t.name,
+                    "function": [t.function[1], t.function[2]],
+                    "pattern": t.pattern,
+                }
+                for t in cloud.eventbridge_triggers
+                if t.function[0] == uid
+            ] + [
+                {
+                    "type": "log",
+                    "name": t.name,
+                    "function": [t.function[1], t.function[2]],
+                    "project": t.project,
+                    "logstore": t.logstore,
+                    "parameter": t.parameter,
+                    "max_retry": t.max_retry,
+                }
+                for t in cloud.sls_triggers
+                if t.function[0] == uid
+            ]
         return {
-            "settings": {"share_check": cloud.settings.share_check,
-                         "default_region": cloud.settings.default_region,
-                         "resource_sharing_items_per_call": cloud.settings.resource_sharing_items_per_call},
+            "settings": {
+                "share_check": cloud.settings.share_check,
+                "default_region": cloud.settings.default_region,
+                "resource_sharing_items_per_call": cloud.settings.resource_sharing_items_per_call,
+            },
             "regions": list(cloud.regions),
             "accounts": accounts,
             "resource_directories": [
-                {"id": d.id, "master": d.master_uid, "root_folder_id": d.root_folder_id,
-                 "folders": [{"id": f.id, "name": f.name, "parent": f.parent_id}
-                             for f in d.folders.values() if f.parent_id is not None],
-                 "members": dict(d.members)}
-                for d in cloud.directories.values()],
+                {
+                    "id": d.id,
+                    "master": d.master_uid,
+                    "root_folder_id": d.root_folder_id,
+                    "folders": [
+                        {"id": f.id, "name": f.name, "parent": f.parent_id}
+                        for f in d.folders.values()
+                        if f.parent_id is not None
+                    ],
+                    "members": dict(d.members),
+                }
+                for d in cloud.directories.values()
+            ],
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -25,7 +26,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.client_address[0], *args)
 
     def _serve(self) -> None:
@@ -42,13 +43,13 @@ class _Handler(BaseHTTPRequestHandler):
             response = self.server.cloud.route(request)
         except Exception as crash:  # an emulator bug must be loud, not a hung client
             log.exception("localcloud crashed on %s %s", self.command, self.path)
-            response = HttpResponse.json(500, {"Code": "InternalError", "Message": f"localcloud bug: {crash!r}"})
+            response = HttpResponse.json(
+                500, {"Code": "InternalError", "Message": f"localcloud bug: {crash!r}"}
+            )
         if response.drop:
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         self.send_response(response.status)
         for name, value in response.headers.items():

@@ -46,8 +46,10 @@ def base_seed() -> dict[str, Any]:
             {
                 "uid": SHARER,
                 "name": "sharer",
-                "access_keys": [{"id": KEYS[SHARER][0], "secret": KEYS[SHARER][1]},
-                                {"id": "AKSHARERALICE0000001", "secret": "alice-secret", "user": "alice"}],
+                "access_keys": [
+                    {"id": KEYS[SHARER][0], "secret": KEYS[SHARER][1]},
+                    {"id": "AKSHARERALICE0000001", "secret": "alice-secret", "user": "alice"},
+                ],
                 "kms_keys": [
                     {"id": CMK, "region": HZ, "aliases": ["alias/images"]},
                     {"id": CMK2, "region": HZ},
@@ -62,25 +64,54 @@ def base_seed() -> dict[str, Any]:
                 ],
                 "images": [
                     {"id": "m-cmk0001", "region": HZ, "name": "app", "disks": [{"snapshot_id": "s-cmk0001"}]},
-                    {"id": "m-twokeys1", "region": HZ, "name": "two-keys",
-                     "disks": [{"snapshot_id": "s-cmk0001"}, {"snapshot_id": "s-cmk0002"}]},
-                    {"id": "m-plain001", "region": HZ, "name": "plain", "disks": [{"snapshot_id": "s-plain001"}]},
-                    {"id": "m-svc0001", "region": HZ, "name": "service-key",
-                     "disks": [{"snapshot_id": "s-svc0001"}]},
+                    {
+                        "id": "m-twokeys1",
+                        "region": HZ,
+                        "name": "two-keys",
+                        "disks": [{"snapshot_id": "s-cmk0001"}, {"snapshot_id": "s-cmk0002"}],
+                    },
+                    {
+                        "id": "m-plain001",
+                        "region": HZ,
+                        "name": "plain",
+                        "disks": [{"snapshot_id": "s-plain001"}],
+                    },
+                    {
+                        "id": "m-svc0001",
+                        "region": HZ,
+                        "name": "service-key",
+                        "disks": [{"snapshot_id": "s-svc0001"}],
+                    },
                 ],
                 "trail": {"name": "sharetrust-trail", "project": "trail-project", "region": HZ},
             },
-            {"uid": SHAREE, "name": "sharee",
-             "access_keys": [{"id": KEYS[SHAREE][0], "secret": KEYS[SHAREE][1]}]},
-            {"uid": MEMBER, "name": "member",
-             "access_keys": [{"id": KEYS[MEMBER][0], "secret": KEYS[MEMBER][1]}]},
-            {"uid": OUTSIDER, "name": "outsider",
-             "access_keys": [{"id": KEYS[OUTSIDER][0], "secret": KEYS[OUTSIDER][1]}]},
+            {
+                "uid": SHAREE,
+                "name": "sharee",
+                "access_keys": [{"id": KEYS[SHAREE][0], "secret": KEYS[SHAREE][1]}],
+            },
+            {
+                "uid": MEMBER,
+                "name": "member",
+                "access_keys": [{"id": KEYS[MEMBER][0], "secret": KEYS[MEMBER][1]}],
+            },
+            {
+                "uid": OUTSIDER,
+                "name": "outsider",
+                "access_keys": [{"id": KEYS[OUTSIDER][0], "secret": KEYS[OUTSIDER][1]}],
+            },
         ],
         "resource_directories": [
-            {"id": RD, "master": SHARER, "root_folder_id": ROOT,
-             "folders": [{"id": FOLDER, "name": "prod"}, {"id": SUBFOLDER, "name": "team", "parent": FOLDER}],
-             "members": {MEMBER: SUBFOLDER, SHAREE: ROOT}},
+            {
+                "id": RD,
+                "master": SHARER,
+                "root_folder_id": ROOT,
+                "folders": [
+                    {"id": FOLDER, "name": "prod"},
+                    {"id": SUBFOLDER, "name": "team", "parent": FOLDER},
+                ],
+                "members": {MEMBER: SUBFOLDER, SHAREE: ROOT},
+            },
         ],
     }
 
@@ -107,12 +138,25 @@ def lc(seed: dict[str, Any]) -> Iterator[LocalCloud]:
         cloud.close()
 
 
-def config(lc: LocalCloud, uid: str = SHARER, *, v1: bool = False, region: str = HZ,
-           access_key: tuple[str, str] | None = None, token: str | None = None) -> Config:
+def config(
+    lc: LocalCloud,
+    uid: str = SHARER,
+    *,
+    v1: bool = False,
+    region: str = HZ,
+    access_key: tuple[str, str] | None = None,
+    token: str | None = None,
+) -> Config:
     """A POP SDK Config pointed at the local cloud; `v1=True` selects RPC V1 HMAC-SHA1 signing."""
     ak, secret = access_key or KEYS[uid]
-    cfg = Config(access_key_id=ak, access_key_secret=secret, security_token=token,
-                 endpoint=lc.endpoint, protocol="http", region_id=region)
+    cfg = Config(
+        access_key_id=ak,
+        access_key_secret=secret,
+        security_token=token,
+        endpoint=lc.endpoint,
+        protocol="http",
+        region_id=region,
+    )
     if v1:
         cfg.signature_algorithm = "v2"
     return cfg
