@@ -1,0 +1,69 @@
+"""What a share role must look like, derived from the shared encrypted resources of its kind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sharetrust.model import EncryptedResource, KeyRef, ResourceKind
+from sharetrust.plan.trust_policy import folder_pattern
+
+
+@dataclass(frozen=True)
+class DesiredRole:
+    kind: ResourceKind
+    accounts: frozenset[str] = frozenset()
+    directories: frozenset[str] = frozenset()
+    folder_patterns: frozenset[str] = frozenset()
+    keys: frozenset[KeyRef] = frozenset()
+    # Resources encrypted with a service key: the page prescribes AliyunKMSFullAccess for them.
+    service_key_resources: tuple[str, ...] = ()
+    # Resources whose key belongs to another account: the sharer cannot grant use of it.
+    foreign_key_resources: tuple[str, ...] = field(default=())
+
+    @property
+    def cmks(self) -> frozenset[KeyRef]:
+        return frozenset(k for k in self.keys if not k.is_service_key)
+
+    @property
+    def needed(self) -> bool:
+        return bool(self.accounts or self.directories or self.folder_patterns)
+
+
+def desired_role(kind: ResourceKind, owner_uid: str, resources: Iterable[EncryptedResource]) -> DesiredRole:
+    """Trust every current sharee of every encrypted resource of `kind`, and grant every key in use.
+
+    A resource nobody is shared with contributes nothing: its key is not granted either.
+    """
+    accounts: set[str] = set()
+    directories: set[str] = set()
+    folders: set[str] = set()
+    keys: set[KeyRef] = set()
+    service_keyed: list[str] = []
+    foreign_keyed: list[str] = []
+    for resource in resources:
+        if resource.kind != kind or not resource.sharees or not resource.keys:
+            continue
+        for target in resource.sharees:
+            if target.kind == "account" and target.id != owner_uid:
+                accounts.add(target.id)
+            elif target.kind == "directory":
+                directories.add(target.id)
+            elif target.kind == "folder" and target.rd_path:
+                folders.add(folder_pattern(target.rd_path))
+        for key in resource.keys:
+            if key.account_uid != owner_uid:
+                foreign_keyed.append(resource.id)
+                continue
+            keys.add(key)
+            if key.is_service_key:
+                service_keyed.append(resource.id)
+    return DesiredRole(
+        kind,
+        frozenset(accounts),
+        frozenset(directories),
+        frozenset(folders),
+        frozenset(keys),
+        tuple(sorted(set(service_keyed))),
+        tuple(sorted(set(foreign_keyed))),
+    )

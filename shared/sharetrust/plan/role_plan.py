@@ -1,0 +1,161 @@
+"""plan_role_changes: the smallest set of writes that takes a share role from what it is to what it must be."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sharetrust.model import POLICY_FOR_KIND, ROLE_FOR_KIND, SERVICE_KEY_POLICY
+from sharetrust.plan.desired import DesiredRole
+from sharetrust.plan.permission_policy import POLICY_DOCUMENT_MAX_BYTES, byte_size, key_arns_in, render_key_policy
+from sharetrust.plan.trust_policy import TrustPolicy, TrustPolicyError
+
+PolicyRef = tuple[Literal["Custom", "System"], str]
+
+# RAM's trust-policy length limit is not documented (alibaba-apis.md §10.5); the local cloud
+# enforces the same value, so a plan that fits here fits there. Counted in characters.
+TRUST_POLICY_MAX_CHARS = 4096
+
+
+@dataclass(frozen=True)
+class RoleSnapshot:
+    """A share role as it is now. `policy_document` is the default version of sharetrust's policy."""
+
+    name: str
+    exists: bool
+    trust_document: str | None = None
+    attached: frozenset[PolicyRef] = frozenset()
+    policy_exists: bool = False
+    policy_document: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    # The page prescribes AliyunKMSFullAccess for service-key resources; "warn" only reports it.
+    service_key_policy: Literal["attach", "warn"] = "attach"
+    trust_max_chars: int = TRUST_POLICY_MAX_CHARS
+    policy_max_bytes: int = POLICY_DOCUMENT_MAX_BYTES
+
+
+@dataclass(frozen=True)
+class RolePlan:
+    role_name: str
+    policy_name: str
+    create_role_with: str | None = None  # trust document for CreateRole
+    new_trust: str | None = None  # trust document for UpdateRole
+    create_policy_with: str | None = None
+    new_policy_version: str | None = None
+    attach: tuple[PolicyRef, ...] = ()
+    detach: tuple[PolicyRef, ...] = ()
+    added_principals: tuple[str, ...] = ()
+    removed_principals: tuple[str, ...] = ()
+    added_keys: tuple[str, ...] = ()
+    removed_keys: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    errors: tuple[str, ...] = field(default=())
+
+    @property
+    def changes(self) -> bool:
+        return any(
+            (
+                self.create_role_with,
+                self.new_trust,
+                self.create_policy_with,
+                self.new_policy_version,
+                self.attach,
+                self.detach,
+            )
+        )
+
+    @property
+    def trust_document(self) -> str | None:
+        """The trust document this plan writes, if any."""
+        return self.create_role_with or self.new_trust
+
+    @property
+    def policy_document(self) -> str | None:
+        return self.create_policy_with or self.new_policy_version
+
+
+def _principals(trust: TrustPolicy) -> set[str]:
+    return (
+        {f"account:{a}" for a in trust.accounts}
+        | {f"directory:{d}" for d in trust.directories}
+        | {f"folder:{f}" for f in trust.folder_patterns}
+    )
+
+
+def plan_role_changes(current: RoleSnapshot, desired: DesiredRole, settings: PlanSettings) -> RolePlan:
+    """Plans one role. With any error the plan writes nothing for the role (no half-applied role)."""
+    role_name, policy_name = ROLE_FOR_KIND[desired.kind], POLICY_FOR_KIND[desired.kind]
+    warnings: list[str] = [
+        f"{rid} is encrypted with a key of another account; only that account can grant its use"
+        for rid in desired.foreign_key_resources
+    ]
+    if not current.exists and not desired.needed:
+        return RolePlan(role_name, policy_name, warnings=tuple(warnings))
+    try:
+        before = TrustPolicy.parse(current.trust_document) if current.exists and current.trust_document else None
+    except TrustPolicyError as unreadable:
+        return RolePlan(role_name, policy_name, errors=(f"{role_name}: {unreadable}; not rewriting it",))
+    base = before or TrustPolicy.empty()
+    after = base.with_managed(desired.accounts, desired.directories, desired.folder_patterns)
+    errors: list[str] = []
+    trust_text = after.render()
+    trust_changes = before is None or not before.same_meaning(after)
+    if trust_changes and len(trust_text) > settings.trust_max_chars:
+        errors.append(
+            f"{role_name}: the trust policy would be {len(trust_text)} characters, over RAM's limit of "
+            f"{settings.trust_max_chars}; it would list {len(after.accounts)} accounts. Share with a resource "
+            "directory or folder instead (one statement covers all its members), or remove sharees."
+        )
+    policy_text = render_key_policy(desired.keys)
+    if policy_text is not None and byte_size(policy_text) > settings.policy_max_bytes:
+        errors.append(
+            f"{policy_name}: the key policy would be {byte_size(policy_text)} bytes, over RAM's limit of "
+            f"{settings.policy_max_bytes} for a custom policy; it would name {len(desired.cmks)} keys. "
+            "Use fewer distinct keys for shared resources."
+        )
+    if errors:
+        return RolePlan(role_name, policy_name, warnings=tuple(warnings), errors=tuple(errors))
+
+    attach: list[PolicyRef] = []
+    detach: list[PolicyRef] = []
+    create_policy = new_version = None
+    ours: PolicyRef = ("Custom", policy_name)
+    if policy_text is not None:
+        if not current.policy_exists:
+            create_policy = policy_text
+        elif current.policy_document != policy_text:
+            new_version = policy_text
+        if ours not in current.attached:
+            attach.append(ours)
+    elif ours in current.attached:
+        detach.append(ours)
+    if desired.service_key_resources:
+        names = ", ".join(desired.service_key_resources)
+        if settings.service_key_policy == "warn":
+            warnings.append(f"{names} use the ECS service key; {SERVICE_KEY_POLICY} would be needed on {role_name}")
+        elif ("System", SERVICE_KEY_POLICY) not in current.attached:
+            attach.append(("System", SERVICE_KEY_POLICY))
+            warnings.append(f"{names} use the ECS service key: attaching {SERVICE_KEY_POLICY} as Alibaba prescribes")
+
+    before_principals = _principals(before) if before else set()
+    after_principals = _principals(after)
+    old_keys = set() if current.policy_document is None else set(key_arns_in(current.policy_document))
+    new_keys = {k.arn for k in desired.cmks}
+    return RolePlan(
+        role_name,
+        policy_name,
+        create_role_with=trust_text if not current.exists else None,
+        new_trust=trust_text if current.exists and trust_changes else None,
+        create_policy_with=create_policy,
+        new_policy_version=new_version,
+        attach=tuple(attach),
+        detach=tuple(detach),
+        added_principals=tuple(sorted(after_principals - before_principals)),
+        removed_principals=tuple(sorted(before_principals - after_principals)),
+        added_keys=tuple(sorted(new_keys - old_keys)),
+        removed_keys=tuple(sorted(old_keys - new_keys)),
+        warnings=tuple(warnings),
+    )
