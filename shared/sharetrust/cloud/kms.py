@@ -1,0 +1,46 @@
+"""KMS gateway: what kind of key encrypts a resource (customer master key or service key)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sharetrust.cloud.session import CloudError, CloudSession
+from sharetrust.model import KeyRef
+
+SERVICE_ALIAS_PREFIX = "alias/acs/"  # reserved for service keys; ECS's is alias/acs/ecs (alibaba-apis.md §4)
+
+
+class KmsGateway:
+    def __init__(self, session: CloudSession) -> None:
+        self._session = session
+
+    def _client(self, region: str) -> Any:
+        from alibabacloud_kms20160120.client import Client
+
+        return self._session.client("kms", region, Client)
+
+    def key(self, region: str, key_id: str, owner_uid: str) -> KeyRef:
+        """The key's identity and kind. A key the account cannot describe belongs to someone else."""
+        from alibabacloud_kms20160120 import models
+
+        try:
+            meta = self._session.call(
+                "Kms:DescribeKey",
+                lambda: self._client(region).describe_key(models.DescribeKeyRequest(key_id=key_id)),
+            ).body.key_metadata
+        except CloudError as error:
+            if error.code in ("Forbidden.KeyNotFound", "Forbidden.ResourceNotFound"):
+                return KeyRef(key_id, region, "", False)
+            raise
+        # Arn = acs:kms:<region>:<uid>:key/<id>; the owner comes from it, not from the caller.
+        parts = str(meta.arn).split(":")
+        account = parts[3] if len(parts) > 4 else owner_uid
+        aliases = self._session.call(
+            "Kms:ListAliasesByKeyId",
+            lambda: self._client(region).list_aliases_by_key_id(
+                models.ListAliasesByKeyIdRequest(key_id=meta.key_id, page_size=100)
+            ),
+        ).body.aliases
+        names = [a.alias_name for a in aliases.alias] if aliases and aliases.alias else []
+        is_service = any(str(n).startswith(SERVICE_ALIAS_PREFIX) for n in names)
+        return KeyRef(str(meta.key_id), region, account, is_service)

@@ -1,0 +1,120 @@
+"""RAM gateway: the share roles, sharetrust's custom policy and attachments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sharetrust.cloud.session import CloudError, CloudSession
+
+PolicyRef = tuple[Literal["Custom", "System"], str]
+RAM_REGION = "cn-hangzhou"  # RAM is global; the endpoint is ram.aliyuncs.com for every region
+
+
+@dataclass(frozen=True)
+class RoleRecord:
+    name: str
+    trust_document: str
+
+
+class RamGateway:
+    def __init__(self, session: CloudSession) -> None:
+        self._session = session
+
+    def _client(self) -> Any:
+        from alibabacloud_ram20150501.client import Client
+
+        return self._session.client("ram", RAM_REGION, Client)
+
+    def get_role(self, name: str) -> RoleRecord | None:
+        from alibabacloud_ram20150501 import models
+
+        try:
+            body = self._session.call(
+                "Ram:GetRole", lambda: self._client().get_role(models.GetRoleRequest(role_name=name))
+            ).body
+        except CloudError as error:
+            if error.code == "EntityNotExist.Role":
+                return None
+            raise
+        return RoleRecord(body.role.role_name, body.role.assume_role_policy_document)
+
+    def create_role(self, name: str, trust_document: str, description: str) -> None:
+        from alibabacloud_ram20150501 import models
+
+        request = models.CreateRoleRequest(
+            role_name=name, assume_role_policy_document=trust_document, description=description
+        )
+        self._session.call("Ram:CreateRole", lambda: self._client().create_role(request))
+
+    def update_trust(self, name: str, trust_document: str) -> None:
+        from alibabacloud_ram20150501 import models
+
+        request = models.UpdateRoleRequest(role_name=name, new_assume_role_policy_document=trust_document)
+        self._session.call("Ram:UpdateRole", lambda: self._client().update_role(request))
+
+    def policy_document(self, name: str) -> str | None:
+        """The default version's document of a custom policy, or None when the policy does not exist."""
+        from alibabacloud_ram20150501 import models
+
+        request = models.GetPolicyRequest(policy_name=name, policy_type="Custom")
+        try:
+            body = self._session.call("Ram:GetPolicy", lambda: self._client().get_policy(request)).body
+        except CloudError as error:
+            if error.code == "EntityNotExist.Policy":
+                return None
+            raise
+        # Read from DefaultPolicyVersion; Policy.PolicyDocument is deprecated (alibaba-apis.md §5).
+        return str(body.default_policy_version.policy_document)
+
+    def create_policy(self, name: str, document: str, description: str) -> None:
+        from alibabacloud_ram20150501 import models
+
+        request = models.CreatePolicyRequest(policy_name=name, policy_document=document, description=description)
+        self._session.call("Ram:CreatePolicy", lambda: self._client().create_policy(request))
+
+    def create_policy_version(self, name: str, document: str) -> None:
+        from alibabacloud_ram20150501 import models
+
+        request = models.CreatePolicyVersionRequest(
+            policy_name=name,
+            policy_document=document,
+            set_as_default=True,
+            rotate_strategy="DeleteOldestNonDefaultVersionWhenLimitExceeded",
+        )
+        self._session.call("Ram:CreatePolicyVersion", lambda: self._client().create_policy_version(request))
+
+    def attached(self, role: str) -> frozenset[PolicyRef]:
+        from alibabacloud_ram20150501 import models
+
+        request = models.ListPoliciesForRoleRequest(role_name=role)
+        try:
+            body = self._session.call(
+                "Ram:ListPoliciesForRole", lambda: self._client().list_policies_for_role(request)
+            ).body
+        except CloudError as error:
+            if error.code == "EntityNotExist.Role":
+                return frozenset()
+            raise
+        policies = body.policies.policy if body.policies and body.policies.policy else []
+        return frozenset((p.policy_type, p.policy_name) for p in policies)
+
+    def attach(self, role: str, policy: PolicyRef) -> None:
+        from alibabacloud_ram20150501 import models
+
+        request = models.AttachPolicyToRoleRequest(policy_type=policy[0], policy_name=policy[1], role_name=role)
+        try:
+            self._session.call("Ram:AttachPolicyToRole", lambda: self._client().attach_policy_to_role(request))
+        except CloudError as error:
+            if error.code != "EntityAlreadyExists.Role.Policy":  # a concurrent writer got there first
+                raise
+
+    def detach(self, role: str, policy: PolicyRef) -> None:
+        from alibabacloud_ram20150501 import models
+
+        request = models.DetachPolicyFromRoleRequest(policy_type=policy[0], policy_name=policy[1], role_name=role)
+        try:
+            self._session.call("Ram:DetachPolicyFromRole", lambda: self._client().detach_policy_from_role(request))
+        except CloudError as error:
+            if error.code != "EntityNotExist.Role.Policy":
+                raise

@@ -1,0 +1,32 @@
+"""ResourceManager gateway: a folder target's RDPath for the StringLike trust condition."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sharetrust.cloud.session import CloudSession
+
+RM_REGION = "cn-hangzhou"  # central endpoint resourcemanager.aliyuncs.com
+
+
+class ResourceManagerGateway:
+    def __init__(self, session: CloudSession) -> None:
+        self._session = session
+        self._paths: dict[str, str] = {}
+
+    def _client(self) -> Any:
+        from alibabacloud_resourcemanager20200331.client import Client
+
+        return self._session.client("resourcemanager", RM_REGION, Client)
+
+    def folder_path(self, folder_id: str) -> str:
+        """`<rd-id>/<root-folder-id>/.../<folder-id>`, as GetFolder returns it (cached per invocation)."""
+        if folder_id not in self._paths:
+            from alibabacloud_resourcemanager20200331 import models
+
+            body = self._session.call(
+                "ResourceManager:GetFolder",
+                lambda: self._client().get_folder(models.GetFolderRequest(folder_id=folder_id)),
+            ).body
+            self._paths[folder_id] = str(body.folder.resource_directory_path)
+        return self._paths[folder_id]

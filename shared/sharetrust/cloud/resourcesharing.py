@@ -1,0 +1,122 @@
+"""Resource Sharing gateway: the account's shares of images and snapshots and their targets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from sharetrust.cloud.session import CloudSession
+
+PAGE = 100
+IDS_PER_CALL = 5  # ResourceShareIds.N takes at most 5 (alibaba-apis.md §3)
+SHARED_TYPES = ("Image", "Snapshot")
+
+
+@dataclass(frozen=True)
+class AssociationRecord:
+    share_id: str
+    entity_id: str
+    entity_type: str
+    status: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ShareRecord:
+    id: str
+    name: str
+    region: str
+    resources: tuple[AssociationRecord, ...]
+    targets: tuple[AssociationRecord, ...]
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class ResourceSharingGateway:
+    def __init__(self, session: CloudSession) -> None:
+        self._session = session
+
+    def _client(self, region: str) -> Any:
+        from alibabacloud_resourcesharing20200110.client import Client
+
+        return self._session.client("resourcesharing", region, Client)
+
+    def own_shares(self, region: str) -> list[ShareRecord]:
+        """Active shares the account owns in a region, with their resource and target associations."""
+        from alibabacloud_resourcesharing20200110 import models
+
+        shares: list[tuple[str, str]] = []
+        token: str | None = None
+        while True:
+            request = models.ListResourceSharesRequest(
+                resource_owner="Self", resource_share_status="Active", max_results=PAGE, next_token=token
+            )
+            body = self._session.call(
+                "ResourceSharing:ListResourceShares", partial(self._client(region).list_resource_shares, request)
+            ).body
+            shares.extend((s.resource_share_id, s.resource_share_name) for s in body.resource_shares or [])
+            token = body.next_token or None
+            if not token:
+                break
+        by_share: dict[str, dict[str, list[AssociationRecord]]] = {
+            sid: {"Resource": [], "Target": []} for sid, _ in shares
+        }
+        for batch in _chunks([sid for sid, _ in shares], IDS_PER_CALL):
+            for kind in ("Resource", "Target"):
+                for record in self._associations(region, batch, kind):
+                    by_share[record.share_id][kind].append(record)
+        return [
+            ShareRecord(sid, name, region, tuple(by_share[sid]["Resource"]), tuple(by_share[sid]["Target"]))
+            for sid, name in shares
+        ]
+
+    def _associations(self, region: str, share_ids: list[str], kind: str) -> list[AssociationRecord]:
+        from alibabacloud_resourcesharing20200110 import models
+
+        found: list[AssociationRecord] = []
+        token: str | None = None
+        while True:
+            request = models.ListResourceShareAssociationsRequest(
+                association_type=kind, resource_share_ids=share_ids, max_results=PAGE, next_token=token
+            )
+            body = self._session.call(
+                "ResourceSharing:ListResourceShareAssociations",
+                partial(self._client(region).list_resource_share_associations, request),
+            ).body
+            for a in body.resource_share_associations or []:
+                found.append(
+                    AssociationRecord(
+                        a.resource_share_id,
+                        str(a.entity_id),
+                        str(a.entity_type or ""),
+                        str(a.association_status or ""),
+                        str(a.association_status_message or ""),
+                    )
+                )
+            token = body.next_token or None
+            if not token:
+                return found
+
+    def associate(self, region: str, share_id: str, resources: list[tuple[str, str]], targets: list[str]) -> None:
+        """Repeats an association (resources as (type, id)), five items a call."""
+        from alibabacloud_resourcesharing20200110 import models
+
+        for batch in _chunks(targets, IDS_PER_CALL) if targets else [[]]:
+            request = models.AssociateResourceShareRequest(
+                resource_share_id=share_id,
+                resources=[
+                    models.AssociateResourceShareRequestResources(resource_id=rid, resource_type=rtype)
+                    for rtype, rid in resources
+                ]
+                or None,
+                targets=batch or None,
+            )
+            self._session.call(
+                "ResourceSharing:AssociateResourceShare",
+                partial(self._client(region).associate_resource_share, request),
+            )
