@@ -45,8 +45,9 @@ class RetryPolicy:
 def error_code(error: BaseException) -> tuple[str, int | None, str]:
     """(code, HTTP status, message) of an SDK exception, on tea-openapi 0.3 and 0.4 alike."""
     code = getattr(error, "code", None)
-    if code is None and callable(getattr(error, "get_error_code", None)):  # aliyun-log LogException
-        return str(error.get_error_code()), getattr(error, "resp_status", None), str(error)
+    get_log_code = getattr(error, "get_error_code", None)  # aliyun-log's LogException
+    if code is None and callable(get_log_code):
+        return str(get_log_code()), getattr(error, "resp_status", None), str(error)
     data = getattr(error, "data", None)
     status = getattr(error, "status_code", None)
     if status is None and isinstance(data, dict):
