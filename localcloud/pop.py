@@ -128,6 +128,7 @@ def _dispatch(
         request_id,
         request.client_ip,
         request.headers.get("user-agent", ""),
+        request.host,
     )
     host_id = op.product.host if op.product.name == "Ram" else None
     failure = decision.failure

@@ -6,6 +6,7 @@ signed request to one by `(version, action)`.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +53,9 @@ class Caller:
     session: Session | None = None
 
 
+_REGIONAL_HOST = re.compile(r"^([a-z0-9]+)[.-]([a-z]+-[a-z0-9-]+)\.aliyuncs\.com$")
+
+
 @dataclass
 class Call:
     cloud: Cloud
@@ -62,6 +66,8 @@ class Call:
     request_id: str
     source_ip: str = "127.0.0.1"
     user_agent: str = ""
+    # The Host header; gives the region of regional calls without RegionId (KMS sends none).
+    request_host: str = ""
 
     @property
     def account(self) -> Account:
@@ -69,12 +75,19 @@ class Call:
 
     @property
     def region(self) -> str:
-        region = self.params.get("RegionId") or self.cloud.settings.default_region
+        region = self.params.get("RegionId") or self._host_region() or self.cloud.settings.default_region
         if self.product.regional and region not in self.cloud.regions:
             raise ApiError(
                 400, "InvalidRegionId.NotFound", f"The specified RegionId {region!r} does not exist."
             )
         return region
+
+    def _host_region(self) -> str | None:
+        """`kms.cn-shanghai.aliyuncs.com` (or `ecs-cn-hangzhou...`) → `cn-shanghai`; None for loopback."""
+        match = _REGIONAL_HOST.match(self.request_host.split(":", 1)[0].lower())
+        if not self.product.regional or match is None or match.group(1) != self.product.code:
+            return None
+        return match.group(2)
 
     @property
     def host(self) -> str:
