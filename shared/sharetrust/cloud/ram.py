@@ -118,3 +118,42 @@ class RamGateway:
         except CloudError as error:
             if error.code != "EntityNotExist.Role.Policy":
                 raise
+
+    def create_lock(self, name: str, description: str) -> bool:
+        """Creates the lock policy; False when it already exists (someone else holds the lock)."""
+        from alibabacloud_ram20150501 import models
+
+        request = models.CreatePolicyRequest(policy_name=name, policy_document=LOCK_DOCUMENT, description=description)
+        try:
+            self._session.call("Ram:CreatePolicy", lambda: self._client().create_policy(request))
+        except CloudError as error:
+            if error.code == "EntityAlreadyExists.Policy":
+                return False
+            raise
+        return True
+
+    def policy_description(self, name: str) -> str | None:
+        from alibabacloud_ram20150501 import models
+
+        request = models.GetPolicyRequest(policy_name=name, policy_type="Custom")
+        try:
+            body = self._session.call("Ram:GetPolicy", lambda: self._client().get_policy(request)).body
+        except CloudError as error:
+            if error.code == "EntityNotExist.Policy":
+                return None
+            raise
+        return str(body.policy.description or "")
+
+    def delete_policy(self, name: str) -> None:
+        from alibabacloud_ram20150501 import models
+
+        request = models.DeletePolicyRequest(policy_name=name)
+        try:
+            self._session.call("Ram:DeletePolicy", lambda: self._client().delete_policy(request))
+        except CloudError as error:
+            if error.code != "EntityNotExist.Policy":
+                raise
+
+
+# A lock policy is never attached; its one statement denies an action that does not exist.
+LOCK_DOCUMENT = '{"Version":"1","Statement":[{"Effect":"Deny","Action":"sharetrust:Lock","Resource":"*"}]}'

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from sharetrust.model import POLICY_FOR_KIND, ROLE_FOR_KIND, SERVICE_KEY_POLICY
+from sharetrust.model import POLICY_FOR_KIND, ROLE_FOR_KIND, SERVICE_KEY_POLICY, KeyRef
 from sharetrust.plan.desired import DesiredRole
 from sharetrust.plan.permission_policy import POLICY_DOCUMENT_MAX_BYTES, byte_size, key_arns_in, render_key_policy
 from sharetrust.plan.trust_policy import TrustPolicy, TrustPolicyError
@@ -85,8 +85,14 @@ def _principals(trust: TrustPolicy) -> set[str]:
     )
 
 
-def plan_role_changes(current: RoleSnapshot, desired: DesiredRole, settings: PlanSettings) -> RolePlan:
-    """Plans one role. With any error the plan writes nothing for the role (no half-applied role)."""
+def plan_role_changes(
+    current: RoleSnapshot, desired: DesiredRole, settings: PlanSettings, *, prune: bool = True
+) -> RolePlan:
+    """Plans one role. With any error the plan writes nothing for the role (no half-applied role).
+
+    `prune=False` only adds: principals and keys already managed stay even when the facts no longer
+    name them (an event path that read the facts before a concurrent share must not revoke it).
+    """
     role_name, policy_name = ROLE_FOR_KIND[desired.kind], POLICY_FOR_KIND[desired.kind]
     warnings: list[str] = [
         f"{rid} is encrypted with a key of another account; only that account can grant its use"
@@ -99,6 +105,8 @@ def plan_role_changes(current: RoleSnapshot, desired: DesiredRole, settings: Pla
     except TrustPolicyError as unreadable:
         return RolePlan(role_name, policy_name, errors=(f"{role_name}: {unreadable}; not rewriting it",))
     base = before or TrustPolicy.empty()
+    if not prune:
+        desired = _keep_existing(desired, base, current.policy_document)
     after = base.with_managed(desired.accounts, desired.directories, desired.folder_patterns)
     errors: list[str] = []
     trust_text = after.render()
@@ -159,3 +167,22 @@ def plan_role_changes(current: RoleSnapshot, desired: DesiredRole, settings: Pla
         removed_keys=tuple(sorted(old_keys - new_keys)),
         warnings=tuple(warnings),
     )
+
+
+def _keep_existing(desired: DesiredRole, trust: TrustPolicy, policy_document: str | None) -> DesiredRole:
+    kept_keys = {key_ref_of(arn) for arn in key_arns_in(policy_document or "")}
+    return replace(
+        desired,
+        accounts=desired.accounts | trust.accounts,
+        directories=desired.directories | trust.directories,
+        folder_patterns=desired.folder_patterns | trust.folder_patterns,
+        keys=desired.keys | frozenset(k for k in kept_keys if k is not None),
+    )
+
+
+def key_ref_of(arn: str) -> KeyRef | None:
+    """`acs:kms:<region>:<uid>:key/<id>` back to a KeyRef (only CMKs are ever in our policy)."""
+    parts = arn.split(":")
+    if len(parts) != 5 or parts[:2] != ["acs", "kms"] or not parts[4].startswith("key/"):
+        return None
+    return KeyRef(parts[4][len("key/") :], parts[2], parts[3], False)

@@ -1,0 +1,1 @@
+"""Writing only the difference, verifying it, and retrying on a lost update."""

@@ -1,0 +1,138 @@
+"""Converge one share role: plan from a fresh read, write only the difference, re-read and verify.
+
+When the verification read shows another writer overwrote the change (a lost update), the plan
+is made again from what is there now — keeping that writer's statements — and written again,
+a bounded number of times with jitter.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sharetrust.apply.role_lock import LockTimeout, RoleLock
+from sharetrust.cloud.ram import RamGateway
+from sharetrust.cloud.session import CloudError
+from sharetrust.model import POLICY_FOR_KIND, ROLE_FOR_KIND, ResourceKind
+from sharetrust.plan.desired import DesiredRole
+from sharetrust.plan.role_plan import PlanSettings, RolePlan, RoleSnapshot, plan_role_changes
+
+ROLE_DESCRIPTION = "ECS uses this role to let sharees use encrypted shared resources. Managed by sharetrust."
+POLICY_DESCRIPTION = "KMS keys of encrypted images/snapshots shared by this account. Managed by sharetrust."
+
+
+@dataclass
+class RoleOutcome:
+    kind: ResourceKind
+    role_name: str
+    plan: RolePlan
+    applied: bool = False
+    attempts: int = 0
+    writes: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def read_role(ram: RamGateway, kind: ResourceKind) -> RoleSnapshot:
+    role_name, policy_name = ROLE_FOR_KIND[kind], POLICY_FOR_KIND[kind]
+    role = ram.get_role(role_name)
+    policy = ram.policy_document(policy_name)
+    return RoleSnapshot(
+        role_name,
+        exists=role is not None,
+        trust_document=role.trust_document if role else None,
+        attached=ram.attached(role_name) if role else frozenset(),
+        policy_exists=policy is not None,
+        policy_document=policy,
+    )
+
+
+def write_plan(ram: RamGateway, plan: RolePlan) -> list[str]:
+    """Applies a plan in an order that never leaves the role trusting more than its policy allows."""
+    writes: list[str] = []
+    if plan.create_policy_with:
+        ram.create_policy(plan.policy_name, plan.create_policy_with, POLICY_DESCRIPTION)
+        writes.append(f"CreatePolicy {plan.policy_name}")
+    if plan.new_policy_version:
+        ram.create_policy_version(plan.policy_name, plan.new_policy_version)
+        writes.append(f"CreatePolicyVersion {plan.policy_name}")
+    if plan.create_role_with:
+        ram.create_role(plan.role_name, plan.create_role_with, ROLE_DESCRIPTION)
+        writes.append(f"CreateRole {plan.role_name}")
+    for policy in plan.attach:
+        ram.attach(plan.role_name, policy)
+        writes.append(f"AttachPolicyToRole {policy[1]}")
+    if plan.new_trust:
+        ram.update_trust(plan.role_name, plan.new_trust)
+        writes.append(f"UpdateRole {plan.role_name}")
+    for policy in plan.detach:
+        ram.detach(plan.role_name, policy)
+        writes.append(f"DetachPolicyFromRole {policy[1]}")
+    return writes
+
+
+class RoleConverger:
+    def __init__(
+        self,
+        ram: RamGateway,
+        settings: PlanSettings,
+        lock: RoleLock | None,
+        *,
+        max_attempts: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._ram = ram
+        self._settings = settings
+        self._lock = lock
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+        self._random = random.Random()
+
+    def plan(self, kind: ResourceKind, desired: DesiredRole, *, prune: bool) -> RolePlan:
+        return plan_role_changes(read_role(self._ram, kind), desired, self._settings, prune=prune)
+
+    def converge(self, kind: ResourceKind, desired: Callable[[bool], DesiredRole], *, prune: bool) -> RoleOutcome:
+        """`desired(fresh)` gives the target state; `fresh=True` asks for facts re-read under the lock."""
+        first = self.plan(kind, desired(False), prune=prune)
+        outcome = RoleOutcome(kind, ROLE_FOR_KIND[kind], first)
+        if first.errors or not first.changes:
+            outcome.error = "; ".join(first.errors) or None
+            return outcome
+        try:
+            if self._lock is None:
+                self._converge_locked(kind, desired, prune, outcome)
+            else:
+                with self._lock.hold(outcome.role_name):
+                    self._converge_locked(kind, desired, prune, outcome)
+        except (CloudError, LockTimeout) as failed:
+            outcome.error = str(failed)
+        return outcome
+
+    def _converge_locked(
+        self, kind: ResourceKind, desired: Callable[[bool], DesiredRole], prune: bool, outcome: RoleOutcome
+    ) -> None:
+        # Pruning decides on absence, so it needs facts read after every earlier writer finished.
+        target = desired(prune)
+        for attempt in range(1, self._max_attempts + 1):
+            outcome.attempts = attempt
+            plan = self.plan(kind, target, prune=prune)
+            if plan.errors:
+                outcome.plan, outcome.error = plan, "; ".join(plan.errors)
+                return
+            if not plan.changes:
+                outcome.applied = bool(outcome.writes)
+                return
+            if attempt == 1:
+                outcome.plan = plan  # what is reported: the plan made under the lock
+            try:
+                outcome.writes += write_plan(self._ram, plan)
+            except CloudError as conflict:
+                if conflict.code not in ("EntityAlreadyExists.Role", "EntityAlreadyExists.Policy"):
+                    raise
+                # Created concurrently by someone else: re-read and plan again.
+            if not self.plan(kind, target, prune=prune).changes:
+                outcome.applied = True
+                return
+            self._sleep(self._random.uniform(0.05, 0.2 * attempt))  # lost update: back off, merge, retry
+        outcome.error = f"{outcome.role_name} still differs after {self._max_attempts} attempts (concurrent writers?)"

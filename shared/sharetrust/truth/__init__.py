@@ -1,0 +1,1 @@
+"""Reading the current facts through the gateways, batched and cached per invocation."""

@@ -1,0 +1,176 @@
+"""What is shared now: every encrypted image and snapshot of the account that someone can see,
+with its keys and its sharees, read fresh from ECS, Resource Sharing, KMS and ResourceManager.
+
+The event is only a hint of *which* role to look at; who gets trust is decided here, so a forged
+or stale event can never widen access (the Cloud Custodian lesson: re-fetch the truth).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sharetrust.cloud.ecs import EcsGateway, ImageRecord, SnapshotRecord
+from sharetrust.cloud.kms import KmsGateway
+from sharetrust.cloud.resourcemanager import ResourceManagerGateway
+from sharetrust.cloud.resourcesharing import ResourceSharingGateway, ShareRecord
+from sharetrust.model import EncryptedResource, KeyRef, ResourceKind, ShareTarget
+
+LIVE = ("Associated", "Associating")
+_ACCOUNT = re.compile(r"^\d{1,20}$")
+
+
+def target_of(raw: str, folder_path: dict[str, str]) -> ShareTarget | None:
+    """A Resource Sharing target id as a ShareTarget (folders need their RDPath resolved)."""
+    if _ACCOUNT.match(raw):
+        return ShareTarget.account(raw)
+    if raw.startswith("rd-"):
+        return ShareTarget.directory(raw)
+    if raw.startswith(("fd-", "r-")) and raw in folder_path:
+        return ShareTarget.folder(raw, folder_path[raw])
+    return None
+
+
+@dataclass(frozen=True)
+class FailedShare:
+    """A share the account asked for that ECS / Resource Sharing refused because the role was not ready."""
+
+    kind: ResourceKind
+    region: str
+    resource_id: str
+    targets: tuple[ShareTarget, ...]
+    resource_share_id: str | None = None  # None: an ECS ModifyImageSharePermission
+
+
+@dataclass
+class AccountFacts:
+    account_uid: str
+    resources: list[EncryptedResource] = field(default_factory=list)
+    failed_shares: list[FailedShare] = field(default_factory=list)
+    unencrypted_shared: int = 0
+    inspected: list[str] = field(default_factory=list)
+
+    def resource(self, resource_id: str) -> EncryptedResource | None:
+        return next((r for r in self.resources if r.id == resource_id), None)
+
+
+class TruthReader:
+    """Reads one account's sharing facts; results are cached for the life of the reader."""
+
+    def __init__(
+        self,
+        account_uid: str,
+        regions: list[str],
+        ecs: EcsGateway,
+        kms: KmsGateway,
+        sharing: ResourceSharingGateway,
+        manager: ResourceManagerGateway,
+    ) -> None:
+        self.account_uid = account_uid
+        self.regions = regions
+        self._ecs, self._kms, self._sharing, self._manager = ecs, kms, sharing, manager
+        self._keys: dict[tuple[str, str], KeyRef] = {}
+        self._facts: dict[frozenset[str], AccountFacts] = {}
+
+    def read(self, kinds: frozenset[ResourceKind]) -> AccountFacts:
+        if kinds not in self._facts:
+            facts = AccountFacts(self.account_uid)
+            for region in self.regions:
+                self._read_region(region, kinds, facts)
+            self._facts[kinds] = facts
+        return self._facts[kinds]
+
+    def forget(self) -> None:
+        """Drop cached facts so the next read is fresh (used before pruning under the role lock)."""
+        self._facts.clear()
+
+    def key(self, region: str, key_id: str) -> KeyRef:
+        if (region, key_id) not in self._keys:
+            self._keys[(region, key_id)] = self._kms.key(region, key_id, self.account_uid)
+        return self._keys[(region, key_id)]
+
+    def _read_region(self, region: str, kinds: frozenset[ResourceKind], facts: AccountFacts) -> None:
+        shares = self._sharing.own_shares(region)
+        images = self._ecs.own_images(region) if "image" in kinds else []
+        shared_snapshot_ids = {
+            a.entity_id for s in shares for a in s.resources if a.entity_type == "Snapshot" and a.status in LIVE
+        }
+        snapshot_ids = {sid for image in images for sid in image.snapshot_ids}
+        if "snapshot" in kinds:
+            snapshot_ids |= shared_snapshot_ids
+        snapshots = self._ecs.snapshots(region, snapshot_ids) if snapshot_ids else {}
+        folder_paths = {
+            t.entity_id: self._manager.folder_path(t.entity_id)
+            for s in shares
+            for t in s.targets
+            if t.entity_id.startswith(("fd-", "r-"))
+        }
+        by_resource = self._share_targets(shares, folder_paths)
+        if "image" in kinds:
+            for image in images:
+                self._add_image(region, image, snapshots, by_resource, facts)
+        if "snapshot" in kinds:
+            for snapshot_id in sorted(shared_snapshot_ids):
+                snapshot = snapshots.get(snapshot_id)
+                if snapshot is not None:
+                    self._add(facts, "snapshot", region, snapshot_id, [snapshot], [], by_resource)
+
+    def _share_targets(
+        self, shares: list[ShareRecord], folder_paths: dict[str, str]
+    ) -> dict[str, list[tuple[ShareRecord, ShareTarget, str]]]:
+        """resource id -> (share, target, association status) for every live resource association."""
+        found: dict[str, list[tuple[ShareRecord, ShareTarget, str]]] = defaultdict(list)
+        for share in shares:
+            for resource in share.resources:
+                if resource.status not in LIVE:
+                    continue
+                for association in share.targets:
+                    target = target_of(association.entity_id, folder_paths)
+                    if target is None:
+                        continue
+                    failed_for_role = association.status == "Failed" and "AssumeRoleError" in association.message
+                    if association.status in LIVE or failed_for_role:
+                        found[resource.entity_id].append((share, target, association.status))
+        return found
+
+    def _add_image(
+        self,
+        region: str,
+        image: ImageRecord,
+        snapshots: dict[str, SnapshotRecord],
+        by_resource: dict[str, list[tuple[ShareRecord, ShareTarget, str]]],
+        facts: AccountFacts,
+    ) -> None:
+        disks = [snapshots[s] for s in image.snapshot_ids if s in snapshots]
+        if not any(d.encrypted for d in disks):
+            if image.id in by_resource:
+                facts.unencrypted_shared += 1
+            return
+        sharees = [ShareTarget.account(uid) for uid in self._ecs.image_sharees(region, image.id)]
+        self._add(facts, "image", region, image.id, disks, sharees, by_resource)
+
+    def _add(
+        self,
+        facts: AccountFacts,
+        kind: ResourceKind,
+        region: str,
+        resource_id: str,
+        disks: list[SnapshotRecord],
+        direct: list[ShareTarget],
+        by_resource: dict[str, list[tuple[ShareRecord, ShareTarget, str]]],
+    ) -> None:
+        facts.inspected.append(resource_id)
+        encrypted = [d for d in disks if d.encrypted and d.kms_key_id]
+        if not encrypted:
+            if direct or by_resource.get(resource_id):
+                facts.unencrypted_shared += 1
+            return
+        keys = tuple(sorted({self.key(region, d.kms_key_id) for d in encrypted}))
+        sharees: list[ShareTarget] = list(direct)
+        for share, target, status in by_resource.get(resource_id, []):
+            sharees.append(target)
+            if status == "Failed":
+                facts.failed_shares.append(FailedShare(kind, region, resource_id, (target,), share.id))
+        unique = tuple(dict.fromkeys(sharees))
+        facts.resources.append(EncryptedResource(kind, resource_id, region, self.account_uid, keys, unique))
