@@ -1,8 +1,9 @@
 """Service endpoints, and the one switch that sends every call to the local cloud.
 
 `SHARETRUST_ENDPOINT=http://127.0.0.1:PORT` makes every service's calls go to that endpoint over
-plain http (the local cloud routes by action and version); without it, the public endpoints
-of alibaba-apis.md §8 are used over https.
+plain http; without it, the public endpoints of alibaba-apis.md §8 are used over https. The
+endpoint is used as an HTTP proxy, so each request keeps its real host name (`kms.cn-shanghai...`):
+KMS calls carry no RegionId, and the host is how the region reaches the service.
 """
 
 from __future__ import annotations
@@ -43,8 +44,6 @@ class Endpoints:
         return Endpoints(parts.netloc)
 
     def host(self, product: str, region: str) -> str:
-        if self.override:
-            return self.override
         if region == "cn-hangzhou" and product == "ecs":
             return "ecs-cn-hangzhou.aliyuncs.com"  # the SDK's own endpoint map entry
         return _HOSTS[product].format(region=region)
@@ -53,10 +52,12 @@ class Endpoints:
     def protocol(self) -> str:
         return "http" if self.override else "https"
 
+    @property
+    def proxy(self) -> str | None:
+        return f"http://{self.override}" if self.override else None
+
     def sls_endpoint(self, region_or_endpoint: str) -> str:
-        """The Log Service endpoint: the override, or the trigger's own endpoint / the region's."""
-        if self.override:
-            return self.override
+        """The trigger's own endpoint, or the region's public one."""
         if "." in region_or_endpoint:
             return region_or_endpoint
         return f"{region_or_endpoint}.log.aliyuncs.com"

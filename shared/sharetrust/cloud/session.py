@@ -79,6 +79,7 @@ class CloudSession:
             security_token=self.credentials.security_token,
             endpoint=self.endpoints.host(product, region),
             protocol=self.endpoints.protocol,
+            http_proxy=self.endpoints.proxy,
             region_id=region,
             read_timeout=self.read_timeout_ms,
             connect_timeout=5000,

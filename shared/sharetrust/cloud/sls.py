@@ -39,7 +39,11 @@ class SlsGateway:
             creds = self._session.credentials
             client: Any = LogClient(endpoint, creds.access_key_id, creds.access_key_secret, creds.security_token)
             host = urlsplit(endpoint if "://" in endpoint else f"http://{endpoint}").hostname or ""
-            if _is_ip(host):
+            proxy = self._session.endpoints.proxy
+            if proxy and not _is_ip(host):
+                # The SDK's requests session honours proxies; the project stays in the Host name.
+                client._session.proxies = {"http": proxy, "https": proxy}
+            elif _is_ip(host):
                 # The SDK only addresses a bare IP directly when given exactly "a.b.c.d"; with a port it would
                 # resolve "<project>.127.0.0.1" (sdk-wire.md §2.1). The project still rides in the Host header.
                 client._isRowIp = True
