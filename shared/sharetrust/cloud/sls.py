@@ -33,17 +33,15 @@ class SlsGateway:
         self._clients: dict[str, Any] = {}
 
     def _client(self, endpoint: str) -> Any:
+        # SHARETRUST_ENDPOINT wins over the trigger payload's endpoint, like every other service.
+        endpoint = self._session.endpoints.override or endpoint
         if endpoint not in self._clients:
             from aliyun.log import LogClient
 
             creds = self._session.credentials
             client: Any = LogClient(endpoint, creds.access_key_id, creds.access_key_secret, creds.security_token)
             host = urlsplit(endpoint if "://" in endpoint else f"http://{endpoint}").hostname or ""
-            proxy = self._session.endpoints.proxy
-            if proxy and not _is_ip(host):
-                # The SDK's requests session honours proxies; the project stays in the Host name.
-                client._session.proxies = {"http": proxy, "https": proxy}
-            elif _is_ip(host):
+            if _is_ip(host):
                 # The SDK only addresses a bare IP directly when given exactly "a.b.c.d"; with a port it would
                 # resolve "<project>.127.0.0.1" (sdk-wire.md §2.1). The project still rides in the Host header.
                 client._isRowIp = True
