@@ -1,0 +1,1 @@
+"""Function Compute entry points, one folder per trigger."""

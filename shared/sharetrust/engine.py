@@ -1,0 +1,280 @@
+"""The share engine: events in, converged share roles and a summary out.
+
+decode (pure) → pull SLS ranges → keep this account's share signals → read the truth once per
+batch → plan each affected role (pure) → converge it (unless dry run) → repeat or report shares
+that failed only because the role was not ready.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sharetrust.apply.converge import RoleConverger, RoleOutcome
+from sharetrust.apply.role_lock import RoleLock
+from sharetrust.cloud.ecs import EcsGateway
+from sharetrust.cloud.kms import KmsGateway
+from sharetrust.cloud.ram import RamGateway
+from sharetrust.cloud.resourcemanager import ResourceManagerGateway
+from sharetrust.cloud.resourcesharing import ResourceSharingGateway
+from sharetrust.cloud.session import CloudError, CloudSession
+from sharetrust.cloud.sls import SlsGateway
+from sharetrust.cloud.sts import StsGateway
+from sharetrust.events import Ignored, LogRange, ShareSignal, decode, decode_log_row
+from sharetrust.model import ROLE_FOR_KIND, EncryptedResource, ResourceKind, ShareTarget
+from sharetrust.plan.desired import DesiredRole, desired_role
+from sharetrust.plan.role_plan import PlanSettings, RolePlan
+from sharetrust.report import DecisionLog, Summary
+from sharetrust.settings import Settings
+from sharetrust.truth.reader import AccountFacts, FailedShare, TruthReader
+
+KINDS: tuple[ResourceKind, ...] = ("image", "snapshot")
+PRUNING_EVENTS = {"DisassociateResourceShare", "DeleteResourceShare"}
+
+
+@dataclass
+class _Batch:
+    signals: list[ShareSignal] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+
+
+class Engine:
+    def __init__(self, session: CloudSession, settings: Settings, log: DecisionLog | None = None) -> None:
+        self.session = session
+        self.settings = settings
+        self.log = log or DecisionLog()
+        self.ecs = EcsGateway(session)
+        self.ram = RamGateway(session)
+        self._account = settings.account_uid
+
+    # -- intake -----------------------------------------------------------------------------
+    def handle(self, payloads: Iterable[object]) -> Summary:
+        summary = Summary(dry_run=self.settings.dry_run)
+        batch = _Batch()
+        for payload in payloads:
+            for intake in decode(payload):
+                self._take(intake, batch, summary)
+        if batch.signals:
+            try:
+                self._converge(batch.signals, summary)
+            except CloudError as failed:
+                summary.errors.append(f"reading the current state failed: {failed}")
+                self.log.decide("error", error=str(failed), dry_run=self.settings.dry_run)
+        summary.api_calls = self.session.calls.copy()
+        return summary
+
+    def _take(self, intake: ShareSignal | LogRange | Ignored, batch: _Batch, summary: Summary) -> None:
+        if isinstance(intake, LogRange):
+            self._pull(intake, batch, summary)
+            return
+        summary.events_seen += 1
+        if isinstance(intake, Ignored):
+            summary.ignore(intake.event_id, intake.reason)
+            self.log.decide("ignored", event_id=intake.event_id, reason=intake.reason)
+            return
+        key = intake.delivery_key or intake.event_id
+        if key in batch.seen or intake.event_id in batch.seen:
+            summary.ignore(intake.event_id, "duplicate delivery of an event already in this batch")
+            return
+        batch.seen.update({key, intake.event_id})
+        if intake.account_uid != self.account:
+            reason = f"event of account {intake.account_uid}; these credentials act for {self.account}"
+            summary.ignore(intake.event_id, reason)
+            self.log.decide("ignored", event_id=intake.event_id, reason=reason)
+            return
+        for invalid in intake.invalid_targets:
+            summary.warnings.append(f"event {intake.event_id}: invalid target {invalid}")
+        summary.signals += 1
+        batch.signals.append(intake)
+        self.log.decide("signal", event_id=intake.event_id, event=intake.describe())
+
+    def _pull(self, log_range: LogRange, batch: _Batch, summary: Summary) -> None:
+        endpoint = log_range.endpoint or self.session.endpoints.sls_endpoint(self.settings.home_region)
+        try:
+            rows = SlsGateway(self.session).pull_range(
+                endpoint,
+                log_range.project,
+                log_range.logstore,
+                log_range.shard_id,
+                log_range.begin_cursor,
+                log_range.end_cursor,
+            )
+        except CloudError as failed:
+            # Failing the invocation makes the trigger deliver the same range again.
+            summary.errors.append(
+                f"pulling {log_range.project}/{log_range.logstore} shard {log_range.shard_id}: {failed}"
+            )
+            return
+        for row in rows:
+            self._take(decode_log_row(row.contents), batch, summary)
+
+    @property
+    def account(self) -> str:
+        if self._account is None:
+            self._account = StsGateway(self.session, self.settings.home_region).caller_account()
+        return self._account
+
+    # -- convergence ------------------------------------------------------------------------
+    def _converge(self, signals: list[ShareSignal], summary: Summary) -> None:
+        kinds = self._kinds(signals)
+        regions = list(self.settings.regions) or self.ecs.regions(self.settings.home_region)
+        reader = TruthReader(
+            self.account,
+            regions,
+            self.ecs,
+            KmsGateway(self.session),
+            ResourceSharingGateway(self.session),
+            ResourceManagerGateway(self.session),
+        )
+        facts = reader.read(frozenset(kinds))
+        summary.resources_inspected += facts.inspected
+        pending = self._failed_ecs_shares(signals, facts, summary)
+        lock = RoleLock(self.ram) if self.settings.lock_roles else None
+        converger = RoleConverger(self.ram, PlanSettings(self.settings.service_key_policy), lock)
+        for kind in KINDS:
+            if kind not in kinds:
+                continue
+            prune = any(self._prunes(s, kind) for s in signals)
+
+            def target(fresh: bool, kind: ResourceKind = kind) -> DesiredRole:
+                current = facts
+                if fresh:
+                    reader.forget()
+                    current = reader.read(frozenset(kinds))
+                return desired_role(kind, self.account, self._with_pending(current.resources, pending))
+
+            if self.settings.dry_run:
+                plan = converger.plan(kind, target(False), prune=prune)
+                outcome = RoleOutcome(kind, ROLE_FOR_KIND[kind], plan, error="; ".join(plan.errors) or None)
+            else:
+                outcome = converger.converge(kind, target, prune=prune)
+            self._report(outcome, signals, [r for r in facts.resources if r.kind == kind], summary)
+            if outcome.error is None:
+                self._follow_up(kind, facts.failed_shares + pending, summary)
+
+    def _kinds(self, signals: list[ShareSignal]) -> set[ResourceKind]:
+        kinds: set[ResourceKind] = set()
+        for signal in signals:
+            if signal.service == "ecs":
+                kinds.add("image")
+            elif signal.resources:
+                kinds |= signal.resource_kinds
+            else:
+                kinds |= set(KINDS)  # only a share id: either kind may be affected
+        return kinds
+
+    @staticmethod
+    def _prunes(signal: ShareSignal, kind: ResourceKind) -> bool:
+        """Removal is only planned when an event says something was unshared (see plan_role_changes)."""
+        touches = not signal.resources or kind in signal.resource_kinds or (signal.service == "ecs" and kind == "image")
+        removes = bool(signal.removed_targets) or signal.event_name in PRUNING_EVENTS
+        return touches and removes and signal.failed_with is None
+
+    def _failed_ecs_shares(
+        self, signals: list[ShareSignal], facts: AccountFacts, summary: Summary
+    ) -> list[FailedShare]:
+        """Image shares refused with AssumeRoleError, prepared for exactly their requested targets."""
+        pending: list[FailedShare] = []
+        for signal in signals:
+            if signal.failed_with is None or signal.service != "ecs":
+                continue
+            if signal.actor.account_id not in (None, self.account):
+                summary.ignore(signal.event_id, f"failed share by another account ({signal.actor.account_id})")
+                continue
+            accounts = tuple(ShareTarget.account(t) for t in signal.added_targets if t.isdigit() and t != self.account)
+            for ref in signal.resources:
+                resource = facts.resource(ref.id)
+                if resource is None or not any(not k.is_service_key for k in resource.keys):
+                    summary.ignore(signal.event_id, f"{ref.id} is not a CMK-encrypted image of {self.account}")
+                    continue
+                if accounts:
+                    pending.append(FailedShare("image", resource.region, resource.id, accounts))
+        return pending
+
+    @staticmethod
+    def _with_pending(resources: list[EncryptedResource], pending: list[FailedShare]) -> list[EncryptedResource]:
+        extra = {(p.kind, p.resource_id): p.targets for p in pending if p.resource_share_id is None}
+        if not extra:
+            return resources
+        return [
+            EncryptedResource(
+                r.kind,
+                r.id,
+                r.region,
+                r.owner_uid,
+                r.keys,
+                tuple(dict.fromkeys(r.sharees + extra.get((r.kind, r.id), ()))),
+            )
+            for r in resources
+        ]
+
+    def _follow_up(self, kind: ResourceKind, failed: list[FailedShare], summary: Summary) -> None:
+        for share in (f for f in failed if f.kind == kind):
+            targets = [t.id for t in share.targets]
+            entry = {
+                "resource": share.resource_id,
+                "region": share.region,
+                "targets": targets,
+                "resource_share_id": share.resource_share_id,
+            }
+            if not self.settings.retry_failed_shares or self.settings.dry_run:
+                entry["status"] = "role ready: repeating the share will now succeed"
+                summary.failed_shares.append(entry)
+                self.log.decide("failed-share-ready", dry_run=self.settings.dry_run, **entry)
+                continue
+            try:
+                if share.resource_share_id is None:
+                    self.ecs.share_image(share.region, share.resource_id, targets)
+                else:
+                    resource_type = "Image" if kind == "image" else "Snapshot"
+                    ResourceSharingGateway(self.session).associate(
+                        share.region, share.resource_share_id, [(resource_type, share.resource_id)], targets
+                    )
+                entry["status"] = "repeated on the user's behalf"
+            except CloudError as failed_again:
+                entry["status"] = f"repeat failed: {failed_again}"
+                summary.errors.append(f"repeating the share of {share.resource_id}: {failed_again}")
+            summary.failed_shares.append(entry)
+            self.log.decide("failed-share-repeated", **entry)
+
+    def _report(
+        self, outcome: RoleOutcome, signals: list[ShareSignal], resources: list[EncryptedResource], summary: Summary
+    ) -> None:
+        plan: RolePlan = outcome.plan
+        summary.principals_added += plan.added_principals
+        summary.principals_removed += plan.removed_principals
+        summary.keys_added += plan.added_keys
+        summary.keys_removed += plan.removed_keys
+        summary.warnings += plan.warnings
+        change = {
+            "create_role": plan.create_role_with is not None,
+            "update_trust": plan.new_trust is not None,
+            "create_policy": plan.create_policy_with is not None,
+            "new_policy_version": plan.new_policy_version is not None,
+            "attach": [p[1] for p in plan.attach],
+            "detach": [p[1] for p in plan.detach],
+        }
+        role = {
+            "role": outcome.role_name,
+            "kind": outcome.kind,
+            "changed": plan.changes,
+            "change": change,
+            "writes": outcome.writes,
+            "attempts": outcome.attempts,
+            "error": outcome.error,
+        }
+        summary.roles.append(role)
+        if outcome.error:
+            summary.errors.append(outcome.error)
+        self.log.decide(
+            "role" if not outcome.error else "role-failed",
+            role=outcome.role_name,
+            event_ids=[s.event_id for s in signals],
+            resources={r.id: [str(t) for t in r.sharees] for r in resources},
+            sharees_added=list(plan.added_principals),
+            sharees_removed=list(plan.removed_principals),
+            keys_added=list(plan.added_keys),
+            change=change if plan.changes else "none",
+            dry_run=self.settings.dry_run,
+            error=outcome.error,
+        )

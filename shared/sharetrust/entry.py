@@ -1,0 +1,48 @@
+"""Entry points shared by the FC handlers and the CLI: build a session from the environment, run."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any, TextIO
+
+from sharetrust.cloud.credentials import Credentials
+from sharetrust.cloud.endpoints import Endpoints
+from sharetrust.cloud.session import CloudSession
+from sharetrust.engine import Engine
+from sharetrust.report import DecisionLog, Summary
+from sharetrust.settings import Settings
+
+
+class InvocationFailed(RuntimeError):
+    """Raised by a handler when a change could not be applied, so Function Compute retries the batch."""
+
+
+def run(
+    payloads: Iterable[object],
+    *,
+    context: Any = None,
+    environ: Mapping[str, str] | None = None,
+    dry_run: bool | None = None,
+    log_stream: TextIO | None = None,
+) -> Summary:
+    settings = Settings.from_environment(environ)
+    if dry_run is not None:
+        settings = replace(settings, dry_run=dry_run)
+    account = getattr(context, "account_id", None) if context is not None else None
+    if settings.account_uid is None and account:
+        settings = replace(settings, account_uid=str(account))
+    session = CloudSession(Credentials.resolve(context, environ), Endpoints.from_environment(environ))
+    return Engine(session, settings, DecisionLog(log_stream)).handle(payloads)
+
+
+def fc_handler(event: bytes | str, context: Any) -> str:
+    """What every FC trigger handler does: run on the event; fail the invocation if a change failed."""
+    summary = run([event], context=context, log_stream=sys.stdout)
+    text = json.dumps(summary.as_json(), sort_keys=True)
+    print(text, flush=True)
+    if not summary.ok:
+        raise InvocationFailed(text)
+    return text

@@ -1,0 +1,75 @@
+"""What sharetrust tells its operator: one JSON line per decision, one JSON summary per invocation.
+
+Only ids, names, principals and key ARNs are written — never credentials, tokens or request bodies.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+
+class DecisionLog:
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream if stream is not None else sys.stderr
+        self._lock = threading.Lock()
+        self.lines: list[dict[str, Any]] = []
+
+    def decide(self, decision: str, **fields: Any) -> None:
+        line = {"decision": decision, **{k: v for k, v in fields.items() if v not in (None, (), [], "")}}
+        with self._lock:
+            self.lines.append(line)
+            self._stream.write(json.dumps(line, sort_keys=True, default=str) + "\n")
+            self._stream.flush()
+
+
+@dataclass
+class Summary:
+    dry_run: bool
+    started: float = field(default_factory=time.monotonic)
+    events_seen: int = 0
+    signals: int = 0
+    ignored: list[dict[str, str]] = field(default_factory=list)
+    resources_inspected: list[str] = field(default_factory=list)
+    principals_added: list[str] = field(default_factory=list)
+    principals_removed: list[str] = field(default_factory=list)
+    keys_added: list[str] = field(default_factory=list)
+    keys_removed: list[str] = field(default_factory=list)
+    roles: list[dict[str, Any]] = field(default_factory=list)
+    failed_shares: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    api_calls: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def ignore(self, event_id: str | None, reason: str) -> None:
+        self.ignored.append({"event_id": event_id or "", "reason": reason})
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "dry_run": self.dry_run,
+            "events_seen": self.events_seen,
+            "signals": self.signals,
+            "ignored": self.ignored,
+            "resources_inspected": sorted(set(self.resources_inspected)),
+            "principals_added": sorted(set(self.principals_added)),
+            "principals_removed": sorted(set(self.principals_removed)),
+            "keys_added": sorted(set(self.keys_added)),
+            "keys_removed": sorted(set(self.keys_removed)),
+            "roles": self.roles,
+            "failed_shares": self.failed_shares,
+            "warnings": self.warnings,
+            "errors": self.errors,
+            "api_calls": dict(sorted(self.api_calls.items())),
+            "api_calls_total": sum(self.api_calls.values()),
+            "duration_ms": round((time.monotonic() - self.started) * 1000),
+        }

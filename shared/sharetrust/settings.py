@@ -1,0 +1,62 @@
+"""sharetrust's settings, read from the environment (FC environment variables or the shell)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+_REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+$")
+
+
+class SettingsError(ValueError):
+    """A setting has a value sharetrust cannot use; the message names the variable."""
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    dry_run: bool = False
+    # Repeat a share that failed with AssumeRoleError once the role is ready (off: say a retry will work).
+    retry_failed_shares: bool = False
+    service_key_policy: Literal["attach", "warn"] = "attach"
+    regions: tuple[str, ...] = ()  # empty: every region ECS lists
+    home_region: str = "cn-hangzhou"
+    account_uid: str | None = None  # None: ask STS (or take FC's context.account_id)
+    lock_roles: bool = True
+
+    @staticmethod
+    def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        policy = env.get("SHARETRUST_SERVICE_KEY_POLICY", "attach").strip() or "attach"
+        if policy not in ("attach", "warn"):
+            raise SettingsError(f"SHARETRUST_SERVICE_KEY_POLICY must be attach or warn, got {policy!r}")
+        regions = tuple(r.strip() for r in env.get("SHARETRUST_REGIONS", "").split(",") if r.strip())
+        home = env.get("SHARETRUST_HOME_REGION", "").strip() or env.get("FC_REGION", "").strip() or "cn-hangzhou"
+        for region in (*regions, home):
+            if not _REGION.match(region):
+                raise SettingsError(f"{region!r} is not a region id (SHARETRUST_REGIONS / SHARETRUST_HOME_REGION)")
+        account = env.get("SHARETRUST_ACCOUNT_ID", "").strip() or None
+        if account is not None and not account.isdigit():
+            raise SettingsError(f"SHARETRUST_ACCOUNT_ID must be digits, got {account!r}")
+        return Settings(
+            dry_run=_flag(env, "SHARETRUST_DRY_RUN", False),
+            retry_failed_shares=_flag(env, "SHARETRUST_RETRY_FAILED_SHARES", False),
+            service_key_policy=policy,  # type: ignore[arg-type]
+            regions=regions,
+            home_region=home,
+            account_uid=account,
+            lock_roles=_flag(env, "SHARETRUST_LOCK_ROLES", True),
+        )
