@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from localcloud.faults import FaultRule
 from localcloud.state import (
     AccessKey,
     Account,
+    Association,
     Attachment,
     Cloud,
     DiskMapping,
@@ -27,6 +29,7 @@ from localcloud.state import (
     Policy,
     PolicyVersion,
     ResourceDirectory,
+    ResourceShare,
     Role,
     Settings,
     Shard,
@@ -142,6 +145,7 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
                 "trail",
                 "functions",
                 "triggers",
+                "resource_shares",
             },
             where,
         )
@@ -210,6 +214,8 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
                 str(img.get("status", "Available")),
                 {str(k): str(v) for k, v in shared.items()},
             )
+        for swhere, rs in _items(acc, "resource_shares", where):
+            cloud.resource_shares[str(_req(rs, "id", swhere))] = _resource_share(cloud, uid, rs, swhere, region_of)
         ram = cloud.ram_of(uid)
         for pwhere, pol in _items(acc, "policies", where):
             name = str(_req(pol, "name", pwhere))
@@ -341,6 +347,48 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
     return cloud, int(faults.get("seed", 0)), rules
 
 
+def _resource_share(
+    cloud: Cloud, uid: str, rs: dict[str, Any], where: str, region_of: Callable[[dict[str, Any], str], str]
+) -> ResourceShare:
+    """An account's `resource_shares[]` entry: `id`, `name`, `region`, `allow_external`, `status`,
+    `resources: [{id, type: Image|Snapshot, status, message}]`, `targets: [{id, status, message, external}]`."""
+    _check_keys(rs, {"id", "name", "region", "allow_external", "status", "resources", "targets"}, where)
+    share = ResourceShare(
+        str(_req(rs, "id", where)),
+        str(rs.get("name", rs["id"])),
+        uid,
+        region_of(rs, where),
+        bool(rs.get("allow_external", False)),
+        str(rs.get("status", "Active")),
+    )
+    for rwhere, res in _items(rs, "resources", where):
+        _check_keys(res, {"id", "type", "status", "message"}, rwhere)
+        rid, rtype = str(_req(res, "id", rwhere)), str(_req(res, "type", rwhere))
+        store: dict[str, Any] = {}
+        if rtype in ("Image", "Snapshot"):
+            store = dict(cloud.images) if rtype == "Image" else dict(cloud.snapshots)
+        if rid not in store or store[rid].owner != uid:
+            raise SeedError(f"{rwhere}: no {rtype} {rid!r} seeded for account {uid} (type is Image or Snapshot)")
+        share.associations.append(
+            Association(rid, rtype, "Resource", str(res.get("status", "Associated")), str(res.get("message", "")))
+        )
+    for twhere, tgt in _items(rs, "targets", where):
+        _check_keys(tgt, {"id", "status", "message", "external"}, twhere)
+        tid = str(_req(tgt, "id", twhere))
+        kind = "Account" if tid.isdigit() else "ResourceDirectory" if tid.startswith("rd-") else "Folder"
+        share.associations.append(
+            Association(
+                tid,
+                kind,
+                "Target",
+                str(tgt.get("status", "Associated")),
+                str(tgt.get("message", "")),
+                bool(tgt.get("external", False)),
+            )
+        )
+    return share
+
+
 def load_seed(path: str | Path | None) -> tuple[Cloud, int, list[FaultRule]]:
     if path is None:
         return cloud_from_dict({})
@@ -453,6 +501,27 @@ def dump_cloud(cloud: Cloud) -> dict[str, Any]:
                     "project": trail.sls_project,
                     "region": trail.region,
                 }
+            accounts[-1]["resource_shares"] = [
+                {
+                    "id": rs.id,
+                    "name": rs.name,
+                    "region": rs.region,
+                    "allow_external": rs.allow_external,
+                    "status": rs.status,
+                    "resources": [
+                        {"id": a.entity_id, "type": a.entity_type, "status": a.status, "message": a.status_message}
+                        for a in rs.associations
+                        if a.association_type == "Resource"
+                    ],
+                    "targets": [
+                        {"id": a.entity_id, "status": a.status, "message": a.status_message, "external": a.external}
+                        for a in rs.associations
+                        if a.association_type == "Target"
+                    ],
+                }
+                for rs in cloud.resource_shares.values()
+                if rs.owner == uid
+            ]
             accounts[-1]["functions"] = [
                 {
                     "service": f.service,

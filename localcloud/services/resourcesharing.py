@@ -1,1 +1,625 @@
-"""resourcesharing (being written)."""
+"""Resource Sharing 2020-01-10: resource shares of ECS images and snapshots, and their associations.
+
+Associations are asynchronous on the real service: a write answers `Associating` (or
+`Disassociating`) and the entity settles later. Here they settle lazily, on the next read of any
+share (ListResourceShares, ListResourceShareAssociations, ECS DescribeImages) or via `settle(cloud)`.
+Settling applies ECS's rules for encrypted resources (alibaba-apis.md §1, §6).
+
+Also the helpers ECS uses for the same encryption rules (`encryption_of`, `share_role_denial`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from localcloud import policy
+from localcloud.errors import ApiError
+from localcloud.rpc import Call, operation
+from localcloud.state import (
+    IMAGE_ROLE,
+    SNAPSHOT_ROLE,
+    Association,
+    Cloud,
+    Image,
+    ResourceDirectory,
+    ResourceShare,
+    Snapshot,
+    now_iso,
+)
+
+VERSION = "2020-01-10"
+
+RESOURCE_TYPES = ("Image", "Snapshot")
+DEFAULT_PERMISSIONS = {"Image": "AliyunRSDefaultPermissionImage", "Snapshot": "AliyunRSDefaultPermissionSnapshot"}
+ROLE_FOR = {"Image": IMAGE_ROLE, "Snapshot": SNAPSHOT_ROLE}
+LIVE = ("Associating", "Associated")
+
+Encryption = Literal["plain", "cmk", "service"]
+
+
+# ---- encryption rules shared with ECS ---------------------------------------------------------
+
+
+def _snapshot_encryption(cloud: Cloud, snapshot: Snapshot) -> Encryption:
+    if not snapshot.encrypted:
+        return "plain"
+    # ECS encrypts with the service key when no KMSKeyId is given, so an encrypted snapshot
+    # without a key id counts as service-key encrypted.
+    if not snapshot.kms_key_id:
+        return "service"
+    key = cloud.keys.get(snapshot.kms_key_id)
+    return "service" if key is not None and key.is_service_key else "cmk"
+
+
+def encryption_of(cloud: Cloud, resource: Image | Snapshot) -> Encryption:
+    """`service` if any backing snapshot uses a service key, else `cmk` if any is encrypted."""
+    if isinstance(resource, Snapshot):
+        snapshots = [resource]
+    else:
+        snapshots = [cloud.snapshots[d.snapshot_id] for d in resource.disks if d.snapshot_id in cloud.snapshots]
+    kinds = {_snapshot_encryption(cloud, s) for s in snapshots}
+    if "service" in kinds:
+        return "service"
+    return "cmk" if "cmk" in kinds else "plain"
+
+
+def share_role_denial(cloud: Cloud, owner: str, role_name: str, sharees: Iterable[str]) -> str | None:
+    """Why the sharees' ECS could not use `owner`'s CMK through the share role, or None.
+
+    "role-exists": the role must exist. "role-trusts": it must also trust every sharee's ECS
+    (`<uid>@ecs.aliyuncs.com` with the sharee's RD condition keys). Which one the real ECS does
+    is unconfirmed (alibaba-apis.md §10.4); `cloud.settings.share_check` picks.
+    """
+    message = f"Requires a RAM role of {role_name} before sharing encrypted image."
+    if role_name == SNAPSHOT_ROLE:
+        message = f"Requires a RAM role of {role_name} before sharing encrypted snapshot."
+    role = cloud.ram_of(owner).roles.get(role_name.lower())
+    if role is None:
+        return message
+    if cloud.settings.share_check == "role-trusts":
+        for uid in sharees:
+            decision = policy.evaluate_trust(
+                role.trust_policy, "Service", f"{uid}@ecs.aliyuncs.com", policy.ecs_trust_context(cloud, uid)
+            )
+            if decision != "allow":
+                return message
+    return None
+
+
+# ---- targets ----------------------------------------------------------------------------------
+
+
+def _directory_of_share(cloud: Cloud, share: ResourceShare) -> ResourceDirectory | None:
+    return cloud.directory_of(share.owner)
+
+
+def target_entity_type(target: str) -> str:
+    # The SDK docs say target EntityType is `Account`; AssociationFailedDetails also lists
+    # `ResourceDirectory` and `Folder`, which is what an RD or folder target is reported as here.
+    if target.startswith("rd-"):
+        return "ResourceDirectory"
+    if target.startswith(("fd-", "r-")):
+        return "Folder"
+    return "Account"
+
+
+def members_under(cloud: Cloud, share: ResourceShare, target: str) -> list[str]:
+    """The accounts (other than the owner) a target reaches: itself, or the RD / folder subtree."""
+    if target_entity_type(target) == "Account":
+        return [target]
+    directory = _directory_of_share(cloud, share)
+    if directory is None:
+        return []
+    if target == directory.id:
+        return [uid for uid in directory.members if uid != share.owner]
+    if target not in directory.folders:
+        return []
+    prefix = directory.folder_path(target) + "/"
+    return [uid for uid in directory.members if uid != share.owner and directory.account_path(uid).startswith(prefix)]
+
+
+def _covers(cloud: Cloud, share: ResourceShare, target: str, uid: str) -> bool:
+    return uid == target or (target_entity_type(target) != "Account" and uid in members_under(cloud, share, target))
+
+
+def _resolve(cloud: Cloud, share: ResourceShare, kind: str, entity_id: str) -> Image | Snapshot | None:
+    found: Image | Snapshot | None = (cloud.images if kind == "Image" else cloud.snapshots).get(entity_id)
+    if found is None or found.owner != share.owner or found.region != share.region:
+        return None
+    return found
+
+
+# ---- settling ---------------------------------------------------------------------------------
+
+
+def _set(assoc: Association, status: str, message: str = "") -> None:
+    assoc.status = status
+    assoc.status_message = message
+    assoc.updated = now_iso()
+
+
+def _target_denial(cloud: Cloud, share: ResourceShare, target: str, resources: list[Association]) -> str | None:
+    """Why the target cannot use the share's CMK-encrypted resources, or None."""
+    sharees = members_under(cloud, share, target)
+    for kind in RESOURCE_TYPES:
+        encrypted = [
+            a
+            for a in resources
+            if a.entity_type == kind
+            and (r := _resolve(cloud, share, kind, a.entity_id)) is not None
+            and encryption_of(cloud, r) == "cmk"
+        ]
+        if encrypted:
+            denial = share_role_denial(cloud, share.owner, ROLE_FOR[kind], sharees)
+            if denial is not None:
+                return f"AssumeRoleError: {denial}"
+    return None
+
+
+def settle_share(cloud: Cloud, share: ResourceShare) -> None:
+    """Settles every pending association of one share (caller holds `cloud.lock`)."""
+    for assoc in share.associations:
+        if assoc.status == "Disassociating":
+            _set(assoc, "Disassociated")
+    targets = [a for a in share.associations if a.association_type == "Target"]
+    resources = [a for a in share.associations if a.association_type == "Resource"]
+    settled_targets = [a for a in targets if a.status == "Associated"]
+    for assoc in resources:
+        if assoc.status != "Associating":
+            continue
+        resource = _resolve(cloud, share, assoc.entity_type, assoc.entity_id)
+        if resource is None:
+            _set(assoc, "Failed", "Unavailable: The resource does not exist.")
+        elif encryption_of(cloud, resource) == "service":
+            _set(
+                assoc,
+                "Failed",
+                "InvalidOperation.ServiceKeyEncryptedImageUnsupported: Resources encrypted "
+                "with a service key cannot be shared. Copy it with a customer master key (CMK) first.",
+            )
+        else:
+            denial = next(
+                (d for t in settled_targets if (d := _target_denial(cloud, share, t.entity_id, [assoc]))), None
+            )
+            if denial is not None:
+                _set(assoc, "Failed", denial)
+            else:
+                _set(assoc, "Associated")
+    associated = [a for a in resources if a.status == "Associated"]
+    for assoc in targets:
+        if assoc.status != "Associating":
+            continue
+        denial = _target_denial(cloud, share, assoc.entity_id, associated)
+        if denial is not None:
+            _set(assoc, "Failed", denial)
+        else:
+            _set(assoc, "Associated")
+
+
+def settle(cloud: Cloud) -> None:
+    """Settles every pending association in the cloud (tests and read handlers call this)."""
+    with cloud.lock:
+        for share in cloud.resource_shares.values():
+            settle_share(cloud, share)
+
+
+def shared_with(cloud: Cloud, uid: str, kind: str, region: str) -> set[str]:
+    """Ids of `kind` resources in `region` that Active shares of other accounts give `uid`."""
+    found: set[str] = set()
+    for share in cloud.resource_shares.values():
+        if share.status != "Active" or share.owner == uid or share.region != region:
+            continue
+        reached = any(
+            a.association_type == "Target" and a.status == "Associated" and _covers(cloud, share, a.entity_id, uid)
+            for a in share.associations
+        )
+        if reached:
+            found.update(
+                a.entity_id
+                for a in share.associations
+                if a.association_type == "Resource" and a.entity_type == kind and a.status == "Associated"
+            )
+    return found
+
+
+# ---- request parsing --------------------------------------------------------------------------
+
+
+def _bad(code: str, message: str, status: int = 400) -> ApiError:
+    return ApiError(status, code, message)
+
+
+def _page(call: Call, items: list[Any]) -> tuple[list[Any], str]:
+    limit = call.params.int("MaxResults", 20, 1, 100)
+    token = call.params.get("NextToken")
+    start = 0
+    if token is not None:
+        if len(token) > 256:
+            raise _bad("InvalidParameter.NextToken.Length", "The maximum length of NextToken exceeds 256 characters.")
+        try:
+            start = int(base64.urlsafe_b64decode(token.encode()).decode().removeprefix("rs:"))
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            raise _bad("InvalidParameter.NextToken", "The NextToken is invalid.") from None
+        if start < 0 or start > len(items):
+            raise _bad("InvalidParameter.NextToken", "The NextToken is invalid.")
+    end = start + limit
+    next_token = base64.urlsafe_b64encode(f"rs:{end}".encode()).decode() if end < len(items) else ""
+    return items[start:end], next_token
+
+
+def _share_ids(call: Call) -> list[str]:
+    ids = call.params.list("ResourceShareIds")
+    if len(ids) > 5:
+        raise _bad("InvalidParameter.ResourceShareIds.Length", "The maximum length of ResourceShareIds exceeds 5.")
+    if len(set(ids)) != len(ids):
+        raise _bad("InvalidParameter.ResourceShareIds.Duplicate", "The ResourceShareIds contains duplicate values.")
+    return ids
+
+
+def _check_name(name: str) -> None:
+    if len(name) > 50:
+        raise _bad(
+            "InvalidParameter.ResourceShareName.Length",
+            "The maximum length of ResourceShareName exceeds 50 characters.",
+        )
+    # Letters (the console also allows Chinese, so any Unicode letter), digits, `.`, `_`, `-`.
+    if not all(ch.isalnum() or ch in "._-" for ch in name):
+        raise _bad("InvalidParameter.ResourceShareName", "The ResourceShareName is invalid.")
+
+
+def _resources(call: Call, owner: str, region: str, *, must_exist: bool) -> list[tuple[str, str]]:
+    if call.params.list("ResourceArns"):
+        # Only ResourceId/ResourceType pairs are emulated; real ARNs cover other products.
+        raise _bad("InvalidParameter", "ResourceArns is not supported by this emulator; use Resources.N.")
+    pairs: list[tuple[str, str]] = []
+    for entry in call.params.objects("Resources"):
+        rid, rtype = entry.get("ResourceId"), entry.get("ResourceType")
+        if not rid or not rtype:
+            raise _bad(
+                "InvalidParameter.Resources",
+                "The Resources is invalid: ResourceId and ResourceType must be specified in pairs.",
+            )
+        if rtype not in RESOURCE_TYPES:
+            raise _bad(
+                "InvalidParameter.ResourceType",
+                f"The ResourceType {rtype!r} is invalid: only Image and Snapshot are supported here.",
+            )
+        pairs.append((rtype, rid))
+    limit = call.cloud.settings.resource_sharing_items_per_call
+    if len(pairs) > limit:
+        raise _bad("InvalidParameter.Resources.Length", f"The maximum number of Resources exceeds {limit}.")
+    if len(set(pairs)) != len(pairs):
+        raise _bad("InvalidParameter.Resources.Duplicate", "The Resources contains duplicate values.")
+    if must_exist:
+        for rtype, rid in pairs:
+            store: dict[str, Any] = call.cloud.images if rtype == "Image" else call.cloud.snapshots
+            found = store.get(rid)
+            if found is None or found.owner != owner or found.region != region:
+                # The real service may instead accept it and fail the association (FailureReason
+                # `Unavailable`); rejecting up front is the stricter choice.
+                raise _bad(
+                    "InvalidParameter.Resources",
+                    f"The Resources is invalid: {rtype} {rid} does not exist in {region} of this account.",
+                )
+    return pairs
+
+
+def _targets(call: Call, owner: str, allow_external: bool, *, validate: bool) -> list[tuple[str, bool]]:
+    """(target, external) pairs after the documented checks."""
+    targets = call.params.list("Targets")
+    limit = call.cloud.settings.resource_sharing_items_per_call
+    if len(targets) > limit:
+        raise _bad("InvalidParameter.Targets.Length", f"The maximum number of Targets exceeds {limit}.")
+    if len(set(targets)) != len(targets):
+        raise _bad("InvalidParameter.Targets.Duplicate", "The Targets contains duplicate values.")
+    if not validate:
+        return [(t, False) for t in targets]
+    directory = call.cloud.directory_of(owner)
+    out: list[tuple[str, bool]] = []
+    for target in targets:
+        if target.isdigit():
+            if target == owner:
+                raise _bad("ShareWithYourself", "You cannot share resources with yourself.", 409)
+            if target not in call.cloud.accounts:
+                raise _bad("InvalidTarget", f"The shared target {target} does not exist.")
+            inside = directory is not None and target in directory.members
+            if not inside and not allow_external:
+                raise _bad(
+                    "AccountNotInResourceDirectory",
+                    f"The account {target} is not a master or a member of a resource directory.",
+                    409,
+                )
+            out.append((target, not inside))
+        elif target.startswith(("rd-", "fd-", "r-")):
+            if directory is None:
+                raise _bad(
+                    "AccountNotInResourceDirectory",
+                    "The account is not a master or a member of a resource directory.",
+                    409,
+                )
+            if target != directory.id and target not in directory.folders:
+                raise _bad("InvalidTarget", f"The shared target {target} does not exist in the resource directory.")
+            out.append((target, False))
+        else:
+            raise _bad("InvalidParameter.Targets", f"The Targets is invalid: {target!r}.")
+    return out
+
+
+def _permissions(call: Call) -> None:
+    # Only the default permission of each type is modelled; omitting PermissionNames implies it.
+    known = set(DEFAULT_PERMISSIONS.values())
+    for name in call.params.list("PermissionNames"):
+        if name not in known:
+            raise _bad("EntityNotExists.Permission", f"The resource share permission {name} does not exist.", 404)
+
+
+def _own_share(call: Call) -> ResourceShare:
+    share_id = call.params.get("ResourceShareId")
+    if share_id is None:
+        raise _bad("MissingParameter.ResourceShareId", "You must specify ResourceShareId.")
+    share = call.cloud.resource_shares.get(share_id)
+    if share is None or share.owner != call.caller.account_uid or share.region != call.region:
+        raise _bad("EntityNotExists.ResourceShare", "The resource share does not exist in the current account.", 404)
+    return share
+
+
+def _require_active(share: ResourceShare) -> None:
+    if share.status != "Active":
+        raise _bad(
+            "ResourceShareStatusMismatchAction",
+            "The status of the resource share does not allow the specified operation.",
+            409,
+        )
+
+
+# ---- rendering --------------------------------------------------------------------------------
+
+
+def _share_body(share: ResourceShare) -> dict[str, Any]:
+    return {
+        "ResourceShareId": share.id,
+        "ResourceShareName": share.name,
+        "ResourceShareOwner": share.owner,
+        "ResourceShareStatus": share.status,
+        "AllowExternalTargets": share.allow_external,
+        "CreateTime": share.created,
+        "UpdateTime": share.updated,
+    }
+
+
+def _assoc_body(share: ResourceShare, assoc: Association, *, detailed: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "ResourceShareId": share.id,
+        "ResourceShareName": share.name,
+        "EntityId": assoc.entity_id,
+        "EntityType": assoc.entity_type,
+        "AssociationType": assoc.association_type,
+        "AssociationStatus": assoc.status,
+        "AssociationStatusMessage": assoc.status_message,
+        "CreateTime": assoc.created,
+        "UpdateTime": assoc.updated,
+    }
+    if detailed:
+        body["External"] = assoc.external
+        body["AssociationFailedDetails"] = (
+            [
+                {
+                    "Status": "Failed",
+                    "StatusMessage": assoc.status_message,
+                    "FailureDescription": assoc.status_message,
+                    "FailureReason": "Unavailable"
+                    if assoc.status_message.startswith("Unavailable")
+                    else "UnsupportedOperation",
+                    "OperationType": "Associate",
+                    "AssociateType": "Associate",
+                    "EntityId": assoc.entity_id,
+                    "EntityType": assoc.entity_type,
+                }
+            ]
+            if assoc.status == "Failed"
+            else []
+        )
+    return body
+
+
+# ---- operations -------------------------------------------------------------------------------
+
+
+def _associate(call: Call, share: ResourceShare) -> list[Association]:
+    owner = share.owner
+    resources = _resources(call, owner, share.region, must_exist=True)
+    targets = _targets(call, owner, share.allow_external, validate=True)
+    _permissions(call)
+    changed: list[Association] = []
+    for kind, rid in resources:
+        changed.append(_upsert(share, rid, kind, "Resource", external=False))
+    for target, external in targets:
+        changed.append(_upsert(share, target, target_entity_type(target), "Target", external=external))
+    if changed:
+        share.updated = now_iso()
+    return changed
+
+
+def _upsert(
+    share: ResourceShare, entity_id: str, entity_type: str, kind: Literal["Resource", "Target"], *, external: bool
+) -> Association:
+    for assoc in share.associations:
+        if assoc.entity_id == entity_id and assoc.association_type == kind:
+            if assoc.status not in LIVE:  # re-associating a Failed or Disassociated entity
+                assoc.external = external
+                assoc.created = now_iso()
+                _set(assoc, "Associating")
+            return assoc
+    assoc = Association(entity_id, entity_type, kind, status="Associating", external=external)
+    share.associations.append(assoc)
+    return assoc
+
+
+@operation(VERSION, "CreateResourceShare", write=True)
+def create_resource_share(call: Call) -> dict[str, Any]:
+    name = call.params.get("ResourceShareName")
+    if name is None:
+        raise _bad("MissingParameter.ResourceShareName", "You must specify ResourceShareName.")
+    _check_name(name)
+    share = ResourceShare(
+        call.cloud.new_id("rs", 14),
+        name,
+        call.caller.account_uid,
+        call.region,
+        allow_external=call.params.bool("AllowExternalTargets"),
+    )
+    _associate(call, share)  # validates everything before the share is stored
+    call.cloud.resource_shares[share.id] = share
+    return {"ResourceShare": _share_body(share)}
+
+
+@operation(VERSION, "AssociateResourceShare", write=True)
+def associate_resource_share(call: Call) -> dict[str, Any]:
+    share = _own_share(call)
+    _require_active(share)
+    if not call.params.objects("Resources") and not call.params.list("Targets"):
+        raise _bad("ResourceAndTargetBothEmpty", "Either a resource or a shared target must be specified.")
+    changed = _associate(call, share)
+    return {"ResourceShareAssociations": [_assoc_body(share, a) for a in changed]}
+
+
+@operation(VERSION, "DisassociateResourceShare", write=True)
+def disassociate_resource_share(call: Call) -> dict[str, Any]:
+    owner_kind = call.params.get("ResourceOwner", "Self")
+    if owner_kind not in ("Self", "OtherAccounts"):
+        raise _bad("InvalidParameter.ResourceOwner", "The ResourceOwner is invalid.")
+    if not call.params.objects("Resources") and not call.params.list("Targets"):
+        raise _bad("ResourceAndTargetBothEmpty", "Either a resource or a shared target must be specified.")
+    uid = call.caller.account_uid
+    if owner_kind == "Self":
+        share = _own_share(call)
+    else:
+        # A principal leaving a share it was given: only its own account id may be removed.
+        share_id = call.params.require("ResourceShareId")
+        found = call.cloud.resource_shares.get(share_id)
+        if (
+            found is None
+            or found.owner == uid
+            or found.region != call.region
+            or not any(a.entity_id == uid and a.association_type == "Target" for a in found.associations)
+        ):
+            raise _bad(
+                "EntityNotExists.ResourceShare", "The resource share does not exist in the current account.", 404
+            )
+        share = found
+        if call.params.objects("Resources") or call.params.list("Targets") != [uid]:
+            raise _bad("OperationNotPermitted", "You do not have permission to do this operation.", 409)
+    _require_active(share)
+    resources = _resources(call, share.owner, share.region, must_exist=False)
+    targets = _targets(call, share.owner, True, validate=False)
+    wanted = [(kind, rid, "Resource") for kind, rid in resources] + [(None, t, "Target") for t, _ in targets]
+    chosen: list[Association] = []
+    for kind, entity_id, assoc_type in wanted:
+        match = next(
+            (
+                a
+                for a in share.associations
+                if a.entity_id == entity_id
+                and a.association_type == assoc_type
+                and a.status in LIVE
+                and (kind is None or a.entity_type == kind)
+            ),
+            None,
+        )
+        if match is None:
+            raise _bad("DisassociateInvalid", f"You can not disassociate unassociated resource or target {entity_id}.")
+        chosen.append(match)
+    for assoc in chosen:
+        _set(assoc, "Disassociating")
+    share.updated = now_iso()
+    return {"ResourceShareAssociations": [_assoc_body(share, a) for a in chosen]}
+
+
+@operation(VERSION, "DeleteResourceShare", write=True)
+def delete_resource_share(call: Call) -> dict[str, Any]:
+    share = _own_share(call)
+    _require_active(share)
+    # Deleting is asynchronous on the real service (Deleting -> Deleted); it settles at once here.
+    share.status = "Deleted"
+    share.updated = now_iso()
+    for assoc in share.associations:
+        if assoc.status in LIVE or assoc.status == "Disassociating":
+            _set(assoc, "Disassociated")
+    return {}
+
+
+@operation(VERSION, "ListResourceShares", write=False)
+def list_resource_shares(call: Call) -> dict[str, Any]:
+    owner_kind = call.params.get("ResourceOwner")
+    if owner_kind is None:
+        raise _bad("MissingParameter.ResourceOwner", "You must specify ResourceOwner.")
+    if owner_kind not in ("Self", "OtherAccounts"):
+        raise _bad("InvalidParameter.ResourceOwner", "The ResourceOwner is invalid.")
+    ids = _share_ids(call)
+    name = call.params.get("ResourceShareName")
+    status = call.params.get("ResourceShareStatus")
+    if status is not None and status not in ("Active", "Pending", "Deleting", "Deleted"):
+        raise _bad("InvalidParameter.ResourceShareStatus", "The ResourceShareStatus is invalid.")
+    settle(call.cloud)
+    uid, region = call.caller.account_uid, call.region
+    shares = []
+    for share in call.cloud.resource_shares.values():
+        if share.region != region:
+            continue
+        if owner_kind == "Self" and share.owner != uid:
+            continue
+        if owner_kind == "OtherAccounts" and (
+            share.owner == uid
+            or not any(
+                a.association_type == "Target"
+                and a.status == "Associated"
+                and _covers(call.cloud, share, a.entity_id, uid)
+                for a in share.associations
+            )
+        ):
+            continue
+        if (ids and share.id not in ids) or (name and share.name != name) or (status and share.status != status):
+            continue
+        shares.append(share)
+    page, token = _page(call, shares)
+    body: dict[str, Any] = {"ResourceShares": [{**_share_body(s), "Tags": []} for s in page]}
+    if token:
+        body["NextToken"] = token
+    return body
+
+
+@operation(VERSION, "ListResourceShareAssociations", write=False)
+def list_resource_share_associations(call: Call) -> dict[str, Any]:
+    assoc_type = call.params.get("AssociationType")
+    if assoc_type is None:
+        raise _bad("MissingParameter.AssociationType", "You must specify AssociationType.")
+    if assoc_type not in ("Resource", "Target"):
+        raise _bad("InvalidParameter.AssociationType", "The AssociationType is invalid.")
+    resource_id = call.params.get("ResourceId")
+    target = call.params.get("Target")
+    if (resource_id and assoc_type != "Resource") or (target and assoc_type != "Target"):
+        raise _bad("ConflictedAssociationType", "The specified ResourceId or Target conflicts with AssociationType.")
+    status = call.params.get("AssociationStatus")
+    if status is not None and status not in ("Associating", "Associated", "Failed", "Disassociating", "Disassociated"):
+        raise _bad("InvalidParameter.AssociationStatus", "The AssociationStatus is invalid.")
+    ids = _share_ids(call)
+    settle(call.cloud)
+    uid, region = call.caller.account_uid, call.region
+    rows: list[dict[str, Any]] = []
+    for share in call.cloud.resource_shares.values():
+        if share.owner != uid or share.region != region or (ids and share.id not in ids):
+            continue
+        for assoc in share.associations:
+            if assoc.association_type != assoc_type or (status and assoc.status != status):
+                continue
+            if (resource_id and assoc.entity_id != resource_id) or (target and assoc.entity_id != target):
+                continue
+            rows.append(_assoc_body(share, assoc, detailed=True))
+    page, token = _page(call, rows)
+    body: dict[str, Any] = {"ResourceShareAssociations": page}
+    if token:
+        body["NextToken"] = token
+    return body
