@@ -1,0 +1,62 @@
+"""Event intake: ActionTrail, EventBridge and Log Service payloads → `ShareSignal` / `LogRange` / `Ignored`.
+
+Pure: no I/O and no SDK imports, so handlers can decode before any client is built and tests use
+plain values. `decode` never raises; every rejection is an `Ignored` with a reason.
+"""
+
+from sharetrust.events.actiontrail import ActionTrailEvent, UserIdentity
+from sharetrust.events.classify import (
+    ACTIONABLE_ERRORS,
+    SHARE_EVENTS,
+    Envelope,
+    classify,
+)
+from sharetrust.events.cloudevent import CloudEvent
+from sharetrust.events.common import DictWrapper, parse_time
+from sharetrust.events.decoder import decode, decode_cloudevent, decode_object, describe
+from sharetrust.events.params import normalise, unflatten
+from sharetrust.events.signals import (
+    Actor,
+    Ignored,
+    Intake,
+    InvalidTarget,
+    LogRange,
+    ResourceRef,
+    Service,
+    ShareSignal,
+    TargetKind,
+    target_kind,
+)
+from sharetrust.events.sls import ACTIONTRAIL_TOPICS, SlsTriggerEvent, decode_log_row, parse_log_row
+
+__all__ = [
+    "ACTIONABLE_ERRORS",
+    "ACTIONTRAIL_TOPICS",
+    "SHARE_EVENTS",
+    "ActionTrailEvent",
+    "Actor",
+    "CloudEvent",
+    "DictWrapper",
+    "Envelope",
+    "Ignored",
+    "Intake",
+    "InvalidTarget",
+    "LogRange",
+    "ResourceRef",
+    "Service",
+    "ShareSignal",
+    "SlsTriggerEvent",
+    "TargetKind",
+    "UserIdentity",
+    "classify",
+    "decode",
+    "decode_cloudevent",
+    "decode_log_row",
+    "decode_object",
+    "describe",
+    "normalise",
+    "parse_log_row",
+    "parse_time",
+    "target_kind",
+    "unflatten",
+]

@@ -1,0 +1,342 @@
+"""From one ActionTrail event to a `ShareSignal`, or an `Ignored` saying why not. Pure.
+
+Which events matter (events.md §1.1; no published sample exists for any of them [UNCONFIRMED]):
+
+| eventName | service | resources | targets added / removed |
+|---|---|---|---|
+| `ModifyImageSharePermission` | ecs | `ImageId` | `AddAccount.N` / `RemoveAccount.N` |
+| `CreateResourceShare` | resourcesharing | `Resources.N.*`, `ResourceArns.N` | `Targets.N` / — |
+| `AssociateResourceShare` | resourcesharing | same, or none (share id only) | `Targets.N` / — |
+| `DisassociateResourceShare` | resourcesharing | same, or none (share id only) | — / `Targets.N` |
+| `DeleteResourceShare` | resourcesharing | none (share id only) | — / — |
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sharetrust.events.actiontrail import ActionTrailEvent
+from sharetrust.events.common import text, type_name
+from sharetrust.events.params import list_param
+from sharetrust.events.signals import (
+    Actor,
+    Ignored,
+    InvalidTarget,
+    ResourceRef,
+    Service,
+    ShareSignal,
+    target_kind,
+)
+from sharetrust.model import ResourceKind
+
+MODIFY_IMAGE = "ModifyImageSharePermission"
+CREATE_SHARE = "CreateResourceShare"
+ASSOCIATE_SHARE = "AssociateResourceShare"
+DISASSOCIATE_SHARE = "DisassociateResourceShare"
+DELETE_SHARE = "DeleteResourceShare"
+
+SHARE_EVENTS: Mapping[str, Service] = {
+    MODIFY_IMAGE: "ecs",
+    CREATE_SHARE: "resourcesharing",
+    ASSOCIATE_SHARE: "resourcesharing",
+    DISASSOCIATE_SHARE: "resourcesharing",
+    DELETE_SHARE: "resourcesharing",
+}
+# `serviceName` values, compared lowercased. `Ecs` is documented; the Resource Sharing value is
+# unconfirmed (events.md §1.1), so `ResourceSharing` is a guess, and `ResourceManager` (the product
+# Resource Sharing belongs to) is accepted too. An unknown serviceName still passes when the
+# parameters fit the event name (`_parameters_fit`).
+SERVICE_NAMES: Mapping[Service, frozenset[str]] = {
+    "ecs": frozenset({"ecs"}),
+    "resourcesharing": frozenset({"resourcesharing", "resourcemanager"}),
+}
+WRITE_EVENT_TYPES = frozenset({"ApiCall", "ConsoleOperation"})
+# A failed call changed nothing, except that ECS refuses an encrypted-image share with
+# AssumeRoleError until the share role trusts the sharee (alibaba-apis.md §6): that failure is the
+# very thing to fix. Resource Sharing may do the same [UNCONFIRMED], so it counts there too.
+ACTIONABLE_ERRORS = frozenset({"AssumeRoleError"})
+_ADDING_EVENTS = frozenset({MODIFY_IMAGE, CREATE_SHARE, ASSOCIATE_SHARE})
+
+_RESOURCE_TYPES: Mapping[str, ResourceKind] = {"image": "image", "snapshot": "snapshot"}
+# `acs:ecs:<region>:<uid>:image/<id>` or `…:snapshot/<id>`, as `ResourceArns.N` may name them.
+_ECS_ARN = re.compile(r"^acs:ecs:([a-z0-9-]*):([0-9]*):(image|snapshot)/(\S+)$", re.IGNORECASE)
+# When `ResourceType` is missing, the id prefix tells the kind (images `m-`, snapshots `s-`).
+_ID_PREFIX: Mapping[str, ResourceKind] = {"m-": "image", "s-": "snapshot"}
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What a carrier (EventBridge, SLS) adds that the event itself may lack."""
+
+    account_id: str | None = None
+    region: str | None = None
+    event_id: str | None = None
+    delivery_key: str | None = None
+
+
+def classify(event: ActionTrailEvent, envelope: Envelope | None = None) -> ShareSignal | Ignored:
+    """A `ShareSignal` for a share event that matters; otherwise `Ignored` with the reason."""
+    env = envelope or Envelope()
+    # eventId is the idempotency key; requestId (or a caller-given id) only stands in for it.
+    event_id = event.event_id or event.request_id or env.event_id
+    label = f"event {event_id}" if event_id else "event without eventId"
+    name = event.event_name
+    if name is None:
+        return Ignored(event_id, f"ignored: {label} has no eventName")
+    service = SHARE_EVENTS.get(name)
+    if service is None:
+        return Ignored(event_id, f"ignored: {label} is {name}, not a share event")
+    if event_id is None:
+        return Ignored(None, f"ignored: {name} event has neither eventId nor requestId")
+    label = f"{label} ({name})"
+    # A missing eventType is tolerated: the name already says it is an API action.
+    if event.event_type is not None and event.event_type not in WRITE_EVENT_TYPES:
+        return Ignored(event_id, f"ignored: {label} has eventType {event.event_type}, not ApiCall")
+    if event.event_rw is not None and event.event_rw.lower() == "read":
+        return Ignored(event_id, f"ignored: {label} is a Read event")
+    params = event.request_parameters
+    # A missing serviceName is no evidence against the name; the builder then says what is missing.
+    service_name = event.service_name
+    foreign = service_name is not None and not _service_matches(service_name, service)
+    if foreign and not _parameters_fit(name, params):
+        return Ignored(
+            event_id,
+            f"ignored: {label} comes from service {service_name} and its parameters do not fit {name}",
+        )
+    failure = event.error_code
+    if failure is not None and not (_actionable(failure) and name in _ADDING_EVENTS):
+        return Ignored(event_id, f"ignored: {label} failed with {failure}; nothing to do")
+    account = event.account_id or env.account_id
+    if account is None:
+        return Ignored(event_id, f"ignored: {label} names no account (userIdentity.accountId)")
+    if target_kind(account) != "account":  # e.g. a doc sample's masked `154735325685****`
+        return Ignored(event_id, f"ignored: {label} names account {account}, not an account UID")
+    region = event.region or text(params.get("RegionId")) or env.region
+    if region is None:
+        return Ignored(event_id, f"ignored: {label} names no region (acsRegion)")
+    builder = _Builder(event_id, label, name, service, account, region, params)
+    outcome = builder.build_ecs() if service == "ecs" else builder.build_resourcesharing()
+    if isinstance(outcome, Ignored):
+        return outcome
+    identity = event.user_identity
+    return ShareSignal(
+        event_id=event_id,
+        event_name=name,
+        service=service,
+        account_uid=account,
+        region=region,
+        resources=outcome.resources,
+        resource_share_id=outcome.resource_share_id,
+        added_targets=outcome.added,
+        removed_targets=outcome.removed,
+        failed_with=failure,
+        actor=Actor(identity.type, identity.principal_id, identity.account_id, identity.user_name),
+        request_parameters=params,
+        event_time=event.event_time,
+        invalid_targets=outcome.invalid,
+        notes=outcome.notes,
+        delivery_key=env.delivery_key,
+    )
+
+
+def _service_matches(service_name: str, service: Service) -> bool:
+    return service_name.lower() in SERVICE_NAMES[service]
+
+
+def _parameters_fit(name: str, params: Mapping[str, Any]) -> bool:
+    """Whether the parameters look like `name`'s own, for an event from an unexpected service."""
+    if name == MODIFY_IMAGE:
+        return text(params.get("ImageId")) is not None
+    if name == CREATE_SHARE:
+        return any(k in params for k in ("Resources", "ResourceArns", "Targets", "ResourceShareName"))
+    return text(params.get("ResourceShareId")) is not None
+
+
+def _actionable(code: str) -> bool:
+    # Tolerate a sub-code suffix (`AssumeRoleError.Foo`) should one ever appear.
+    return code in ACTIONABLE_ERRORS or code.split(".", 1)[0] in ACTIONABLE_ERRORS
+
+
+@dataclass(frozen=True)
+class _Parts:
+    resources: tuple[ResourceRef, ...]
+    resource_share_id: str | None
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    invalid: tuple[InvalidTarget, ...]
+    notes: tuple[str, ...]
+
+
+class _Builder:
+    """Reads one event's parameters into signal parts; collects invalid targets and notes."""
+
+    def __init__(
+        self,
+        event_id: str,
+        label: str,
+        name: str,
+        service: Service,
+        account: str,
+        region: str,
+        params: Mapping[str, Any],
+    ) -> None:
+        self.event_id = event_id
+        self.label = label
+        self.name = name
+        self.account = account
+        self.region = region
+        self.params = params
+        self.invalid: list[InvalidTarget] = []
+        self.notes: list[str] = []
+
+    def _parts(
+        self,
+        resources: Sequence[ResourceRef],
+        share_id: str | None,
+        added: Sequence[str] = (),
+        removed: Sequence[str] = (),
+    ) -> _Parts:
+        return _Parts(tuple(resources), share_id, tuple(added), tuple(removed), tuple(self.invalid), tuple(self.notes))
+
+    def build_ecs(self) -> _Parts | Ignored:
+        image = text(self.params.get("ImageId"))
+        if image is None:
+            return Ignored(self.event_id, f"ignored: {self.label} has no ImageId")
+        given = [p for p in ("AddAccount", "RemoveAccount") if list_param(self.params, p)]
+        if not given:
+            return Ignored(self.event_id, f"ignored: {self.label} adds or removes no account")
+        # ECS shares images with accounts only; RD and folder shares go through Resource Sharing.
+        added = self._targets("AddAccount", accounts_only=True)
+        removed = self._targets("RemoveAccount", accounts_only=True)
+        image_region = text(self.params.get("RegionId")) or self.region
+        return self._parts([ResourceRef("image", image, image_region)], None, added, removed)
+
+    def build_resourcesharing(self) -> _Parts | Ignored:
+        share_id = text(self.params.get("ResourceShareId"))
+        if self.name != CREATE_SHARE and share_id is None:
+            return Ignored(self.event_id, f"ignored: {self.label} has no ResourceShareId")
+        if self.name == DELETE_SHARE:
+            return self._parts([], share_id)
+        if self.name == DISASSOCIATE_SHARE and _owner_is_other(self.params):
+            # A sharee leaving a share made by someone else: this account owns nothing here.
+            return Ignored(
+                self.event_id,
+                f"ignored: {self.label} with ResourceOwner=OtherAccounts is a sharee leaving; "
+                "the sharer's account is not this one",
+            )
+        resources, others, named_any = self._resources()
+        targets = self._targets("Targets", accounts_only=False)
+        target_given = bool(list_param(self.params, "Targets"))
+        if named_any and not resources:
+            kinds = ", ".join(others) or "unreadable entries"
+            if self.name == CREATE_SHARE or not target_given:
+                return Ignored(
+                    self.event_id,
+                    f"ignored: {self.label} names no Image or Snapshot resource (only {kinds})",
+                )
+            # Targets joining or leaving an existing share reach every resource already in it.
+            self.notes.append(f"names only other resource types ({kinds}); the share's own resources count")
+        elif not named_any and self.name == CREATE_SHARE:
+            return Ignored(self.event_id, f"ignored: {self.label} names no resources")
+        if others and resources:
+            self.notes.append(f"other resource types skipped: {', '.join(others)}")
+        if self.name == DISASSOCIATE_SHARE:
+            return self._parts(resources, share_id, removed=targets)
+        return self._parts(resources, share_id, added=targets)
+
+    def _resources(self) -> tuple[list[ResourceRef], list[str], bool]:
+        """Images and snapshots named by `Resources.N` and `ResourceArns.N`, the other types named,
+        and whether anything at all was named."""
+        found: list[ResourceRef] = []
+        others: list[str] = []
+        entries = list_param(self.params, "Resources")
+        arns = list_param(self.params, "ResourceArns")
+        for position, entry in enumerate(entries, start=1):
+            where = f"Resources.{position}"
+            if not isinstance(entry, Mapping):
+                self.notes.append(f"{where} is {type_name(entry)}, not an object; skipped")
+                continue
+            resource_id = text(entry.get("ResourceId"))
+            if resource_id is None:
+                self.notes.append(f"{where} has no ResourceId; skipped")
+                continue
+            given_type = text(entry.get("ResourceType"))
+            kind = _RESOURCE_TYPES.get(given_type.lower()) if given_type else _kind_from_id(resource_id)
+            if kind is None:
+                others.append(given_type or f"untyped {resource_id}")
+                continue
+            if given_type is None:
+                self.notes.append(f"{where} has no ResourceType; {resource_id} taken as {kind}")
+            _append_unique(found, ResourceRef(kind, resource_id, self.region))
+        for position, arn in enumerate(arns, start=1):
+            match = _ECS_ARN.match(arn) if isinstance(arn, str) else None
+            if match is None:
+                others.append(f"ResourceArns.{position}")
+                continue
+            arn_region, _owner, kind_text, resource_id = match.groups()
+            kind = cast(ResourceKind, kind_text.lower())
+            _append_unique(found, ResourceRef(kind, resource_id, arn_region or self.region))
+        return found, others, bool(entries or arns)
+
+    def _targets(self, parameter: str, *, accounts_only: bool) -> list[str]:
+        """Valid targets of a repeated parameter, in order, deduplicated; invalid ones recorded."""
+        valid: list[str] = []
+        for position, raw in enumerate(list_param(self.params, parameter), start=1):
+            where = f"{parameter}.{position}"
+            value, problem = _target_text(raw)
+            if value is None:
+                self.invalid.append(InvalidTarget(where, _show(raw), problem))
+                continue
+            kind = target_kind(value)
+            if kind is None:
+                self.invalid.append(InvalidTarget(where, value, "not an account UID (digits) or an rd-/fd-/r- id"))
+            elif accounts_only and kind != "account":
+                self.invalid.append(InvalidTarget(where, value, f"{self.name} takes account UIDs only"))
+            elif value not in valid:
+                valid.append(value)
+        return valid
+
+
+def _owner_is_other(params: Mapping[str, Any]) -> bool:
+    owner = text(params.get("ResourceOwner"))
+    return owner is not None and owner.lower() == "otheraccounts"
+
+
+def _kind_from_id(resource_id: str) -> ResourceKind | None:
+    for prefix, kind in _ID_PREFIX.items():
+        if resource_id.startswith(prefix):
+            return kind
+    return None
+
+
+def _append_unique(found: list[ResourceRef], ref: ResourceRef) -> None:
+    if ref not in found:
+        found.append(ref)
+
+
+# Integers above 2**53 do not survive a round trip through a float, so a float UID is suspect.
+_EXACT_FLOAT_LIMIT = 2**53
+
+
+def _target_text(raw: Any) -> tuple[str | None, str]:
+    """A target as text (JSON numbers become their digits), or None and why not."""
+    if isinstance(raw, bool):
+        return None, "a boolean, not a target"
+    if isinstance(raw, int):
+        return (str(raw), "") if raw >= 0 else (None, "a negative number")
+    if isinstance(raw, float):
+        if raw.is_integer() and 0 <= raw < _EXACT_FLOAT_LIMIT:
+            return str(int(raw)), ""
+        return None, "a number that is not an exact account UID"
+    if isinstance(raw, str):
+        stripped = raw.strip()
+        return (stripped, "") if stripped else (None, "empty")
+    return None, f"{type_name(raw)}, not a string"
+
+
+def _show(raw: Any) -> str:
+    shown = "null" if raw is None else repr(raw) if not isinstance(raw, str) else raw
+    return shown if len(shown) <= 80 else shown[:77] + "..."
