@@ -323,3 +323,26 @@ def test_pattern_matching(pattern: dict[str, Any], expected: bool) -> None:
 def test_invalid_patterns_are_rejected(pattern: dict[str, Any]) -> None:
     with pytest.raises(PatternError):
         matches(pattern, EVENT)
+
+
+def test_real_ecs_share_call_is_recorded_and_published(lc: LocalCloud) -> None:
+    """The call sharetrust reacts to, through the ECS SDK (fixture D of events.md §1.2)."""
+    if (ECS, "ModifyImageSharePermission") not in REGISTRY:
+        pytest.skip("ECS ModifyImageSharePermission is not emulated yet")
+    client = EcsClient(config(lc))
+    client.modify_image_share_permission(
+        ecs_models.ModifyImageSharePermissionRequest(region_id=HZ, image_id="m-plain001", add_account=[SHAREE])
+    )
+    with pytest.raises(TeaException) as raised:  # no share role exists for the CMK-encrypted image
+        client.modify_image_share_permission(
+            ecs_models.ModifyImageSharePermissionRequest(region_id=HZ, image_id="m-cmk0001", add_account=[SHAREE])
+        )
+    assert raised.value.code == "AssumeRoleError"
+    events = {e["requestParameters"]["ImageId"]: e for e in trail_events(lc)}
+    shared, refused = events["m-plain001"], events["m-cmk0001"]
+    assert shared["eventName"] == "ModifyImageSharePermission" and shared["serviceName"] == "Ecs"
+    assert shared["requestParameters"]["AddAccount.1"] == SHAREE and shared["errorCode"] == ""
+    assert refused["errorCode"] == "AssumeRoleError" and refused["responseElements"] is None
+    assert lc.wait_idle()
+    (failure,) = handlers.received("echo")  # the failed-calls trigger saw the refused share
+    assert json.loads(failure)["data"]["eventId"] == refused["eventId"]
