@@ -228,7 +228,10 @@ class Engine:
                 else:
                     resource_type = "Image" if kind == "image" else "Snapshot"
                     ResourceSharingGateway(self.session).associate(
-                        share.region, share.resource_share_id, [(resource_type, share.resource_id)], targets
+                        share.region,
+                        share.resource_share_id,
+                        [(resource_type, share.resource_id)],
+                        targets if share.failed_part == "target" else [],
                     )
                 entry["status"] = "repeated on the user's behalf"
             except CloudError as failed_again:

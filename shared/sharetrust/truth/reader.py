@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Literal
 
 from sharetrust.cloud.ecs import EcsGateway, ImageRecord, SnapshotRecord
 from sharetrust.cloud.kms import KmsGateway
@@ -41,6 +42,9 @@ class FailedShare:
     resource_id: str
     targets: tuple[ShareTarget, ...]
     resource_share_id: str | None = None  # None: an ECS ModifyImageSharePermission
+    # What failed in a resource share: the target's association, or the resource's (then the
+    # resource is re-associated, its targets being associated already).
+    failed_part: Literal["target", "resource"] = "target"
 
 
 @dataclass
@@ -53,6 +57,11 @@ class AccountFacts:
 
     def resource(self, resource_id: str) -> EncryptedResource | None:
         return next((r for r in self.resources if r.id == resource_id), None)
+
+
+def _failed_for_role(status: str, message: str) -> bool:
+    # Resource Sharing reports the refusal in the association's message (the local cloud: "AssumeRoleError: ...").
+    return status == "Failed" and "AssumeRoleError" in message
 
 
 class TruthReader:
@@ -119,19 +128,25 @@ class TruthReader:
     def _share_targets(
         self, shares: list[ShareRecord], folder_paths: dict[str, str]
     ) -> dict[str, list[tuple[ShareRecord, ShareTarget, str]]]:
-        """resource id -> (share, target, association status) for every live resource association."""
+        """resource id -> (share, target, status) for every live pair, and for pairs whose share failed
+        only because the role was not ready (status "Failed" for a target, "FailedResource" for the resource).
+        """
         found: dict[str, list[tuple[ShareRecord, ShareTarget, str]]] = defaultdict(list)
         for share in shares:
             for resource in share.resources:
-                if resource.status not in LIVE:
+                resource_failed = _failed_for_role(resource.status, resource.message)
+                if resource.status not in LIVE and not resource_failed:
                     continue
                 for association in share.targets:
                     target = target_of(association.entity_id, folder_paths)
                     if target is None:
                         continue
-                    failed_for_role = association.status == "Failed" and "AssumeRoleError" in association.message
-                    if association.status in LIVE or failed_for_role:
-                        found[resource.entity_id].append((share, target, association.status))
+                    if association.status in LIVE:
+                        found[resource.entity_id].append(
+                            (share, target, "FailedResource" if resource_failed else association.status)
+                        )
+                    elif _failed_for_role(association.status, association.message) and not resource_failed:
+                        found[resource.entity_id].append((share, target, "Failed"))
         return found
 
     def _add_image(
@@ -172,5 +187,7 @@ class TruthReader:
             sharees.append(target)
             if status == "Failed":
                 facts.failed_shares.append(FailedShare(kind, region, resource_id, (target,), share.id))
+            elif status == "FailedResource":
+                facts.failed_shares.append(FailedShare(kind, region, resource_id, (target,), share.id, "resource"))
         unique = tuple(dict.fromkeys(sharees))
         facts.resources.append(EncryptedResource(kind, resource_id, region, self.account_uid, keys, unique))
