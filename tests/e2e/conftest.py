@@ -1,0 +1,140 @@
+"""End to end: the official SDKs make shares, the local cloud's ActionTrail delivers the events to
+sharetrust's real FC handlers, and the oracle says whether the sharee can use the resource."""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from alibabacloud_ecs20140526 import models as ecs_models
+from alibabacloud_ecs20140526.client import Client as EcsClient
+from alibabacloud_resourcesharing20200110 import models as rs_models
+from alibabacloud_resourcesharing20200110.client import Client as RsClient
+
+from localcloud import LocalCloud
+from localcloud.oracle import can_use
+from localcloud.state import IMAGE_ROLE
+from tests.localcloud.conftest import HZ, SHARER, base_seed, config, start
+
+SHARE_EVENTS = [
+    "ModifyImageSharePermission",
+    "CreateResourceShare",
+    "AssociateResourceShare",
+    "DisassociateResourceShare",
+    "DeleteResourceShare",
+]
+UNRELATED_STATEMENT = {
+    "Action": "sts:AssumeRole",
+    "Effect": "Allow",
+    "Principal": {"RAM": ["acs:ram::5555555555555555:root"]},
+}
+
+
+def e2e_seed(
+    *, share_check: str = "role-exists", eventbridge: bool = True, trail_logs: bool = True, image_role: bool = True
+) -> dict[str, Any]:
+    """The base estate plus sharetrust deployed: its FC role, both functions and their triggers."""
+    seed = copy.deepcopy(base_seed())
+    seed["settings"]["share_check"] = share_check
+    sharer = seed["accounts"][0]
+    roles: list[dict[str, Any]] = [
+        {
+            "name": "sharetrust-fc",
+            "trust_policy": {
+                "Version": "1",
+                "Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": ["fc.aliyuncs.com"]}}],
+            },
+            "policies": [{"type": "System", "name": "AdministratorAccess"}],
+        }
+    ]
+    if image_role:
+        roles.append({"name": IMAGE_ROLE, "trust_policy": {"Version": "1", "Statement": [UNRELATED_STATEMENT]}})
+    sharer["roles"] = roles
+    sharer["functions"] = [
+        # python3.10 takes credentials from context.credentials, python3.12 from ALIBABA_CLOUD_* variables.
+        {"service": "sharetrust", "name": "on-share-event", "runtime": "python3.10", "role": "sharetrust-fc",
+         "handler": "functions.on_share_event.index.handler"},
+        {"service": "sharetrust", "name": "on-trail-logs", "runtime": "python3.12", "role": "sharetrust-fc",
+         "handler": "functions.on_trail_logs.index.handler"},
+    ]
+    triggers: list[dict[str, Any]] = []
+    if eventbridge:
+        triggers.append({
+            "type": "eventbridge", "name": "share-events", "function": ["sharetrust", "on-share-event"],
+            "pattern": {"type": [{"suffix": ":ActionTrail:ApiCall"}], "data": {"eventName": SHARE_EVENTS}},
+        })
+    if trail_logs:
+        triggers.append({
+            "type": "log", "name": "trail-logs", "function": ["sharetrust", "on-trail-logs"],
+            "project": "trail-project", "logstore": "actiontrail_sharetrust-trail", "max_retry": 3,
+        })
+    sharer["triggers"] = triggers
+    return seed
+
+
+@pytest.fixture
+def seed() -> dict[str, Any]:
+    return e2e_seed()
+
+
+@pytest.fixture
+def lc(seed: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalCloud]:
+    cloud = start(seed)
+    for proxy in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(proxy, raising=False)
+    # The handlers run in this process; this is the one switch that points sharetrust at the local cloud.
+    monkeypatch.setenv("SHARETRUST_ENDPOINT", cloud.url)
+    monkeypatch.setenv("SHARETRUST_REGIONS", "cn-hangzhou,cn-shanghai")
+    for name in ("SHARETRUST_RETRY_FAILED_SHARES", "SHARETRUST_DRY_RUN", "SHARETRUST_ACCOUNT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        yield cloud
+    finally:
+        cloud.close()
+
+
+def settle(lc: LocalCloud) -> None:
+    """Wait for every trigger delivery, and require that none of them failed."""
+    assert lc.wait_idle(60), "trigger deliveries did not finish"
+    assert not lc.deliveries.failures, lc.deliveries.failures
+
+
+def usable(lc: LocalCloud, sharee: str, resource: str) -> bool:
+    return can_use(lc.cloud, sharee, resource).usable
+
+
+def ecs(lc: LocalCloud, uid: str = SHARER) -> EcsClient:
+    return EcsClient(config(lc, uid))
+
+
+def sharing(lc: LocalCloud, uid: str = SHARER) -> RsClient:
+    return RsClient(config(lc, uid))
+
+
+def share_image(lc: LocalCloud, image_id: str, *accounts: str) -> None:
+    ecs(lc).modify_image_share_permission(
+        ecs_models.ModifyImageSharePermissionRequest(region_id=HZ, image_id=image_id, add_account=list(accounts))
+    )
+
+
+def create_share(lc: LocalCloud, name: str, resources: list[tuple[str, str]], targets: list[str]) -> str:
+    request = rs_models.CreateResourceShareRequest(
+        resource_share_name=name,
+        resources=[rs_models.CreateResourceShareRequestResources(resource_id=rid, resource_type=rtype)
+                   for rtype, rid in resources],
+        targets=targets,
+        allow_external_targets=True,
+    )
+    return str(sharing(lc).create_resource_share(request).body.resource_share.resource_share_id)
+
+
+def list_associations(lc: LocalCloud, share_id: str, kind: str = "Target") -> list[Any]:
+    request = rs_models.ListResourceShareAssociationsRequest(association_type=kind, resource_share_ids=[share_id])
+    return list(sharing(lc).list_resource_share_associations(request).body.resource_share_associations or [])
+
+
+def env_clean() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("ALIBABA_CLOUD_")}
