@@ -45,7 +45,9 @@ def e2e_seed(
             "name": "sharetrust-fc",
             "trust_policy": {
                 "Version": "1",
-                "Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": ["fc.aliyuncs.com"]}}],
+                "Statement": [
+                    {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": ["fc.aliyuncs.com"]}}
+                ],
             },
             "policies": [{"type": "System", "name": "AdministratorAccess"}],
         }
@@ -55,22 +57,42 @@ def e2e_seed(
     sharer["roles"] = roles
     sharer["functions"] = [
         # python3.10 takes credentials from context.credentials, python3.12 from ALIBABA_CLOUD_* variables.
-        {"service": "sharetrust", "name": "on-share-event", "runtime": "python3.10", "role": "sharetrust-fc",
-         "handler": "functions.on_share_event.index.handler"},
-        {"service": "sharetrust", "name": "on-trail-logs", "runtime": "python3.12", "role": "sharetrust-fc",
-         "handler": "functions.on_trail_logs.index.handler"},
+        {
+            "service": "sharetrust",
+            "name": "on-share-event",
+            "runtime": "python3.10",
+            "role": "sharetrust-fc",
+            "handler": "functions.on_share_event.index.handler",
+        },
+        {
+            "service": "sharetrust",
+            "name": "on-trail-logs",
+            "runtime": "python3.12",
+            "role": "sharetrust-fc",
+            "handler": "functions.on_trail_logs.index.handler",
+        },
     ]
     triggers: list[dict[str, Any]] = []
     if eventbridge:
-        triggers.append({
-            "type": "eventbridge", "name": "share-events", "function": ["sharetrust", "on-share-event"],
-            "pattern": {"type": [{"suffix": ":ActionTrail:ApiCall"}], "data": {"eventName": SHARE_EVENTS}},
-        })
+        triggers.append(
+            {
+                "type": "eventbridge",
+                "name": "share-events",
+                "function": ["sharetrust", "on-share-event"],
+                "pattern": {"type": [{"suffix": ":ActionTrail:ApiCall"}], "data": {"eventName": SHARE_EVENTS}},
+            }
+        )
     if trail_logs:
-        triggers.append({
-            "type": "log", "name": "trail-logs", "function": ["sharetrust", "on-trail-logs"],
-            "project": "trail-project", "logstore": "actiontrail_sharetrust-trail", "max_retry": 3,
-        })
+        triggers.append(
+            {
+                "type": "log",
+                "name": "trail-logs",
+                "function": ["sharetrust", "on-trail-logs"],
+                "project": "trail-project",
+                "logstore": "actiontrail_sharetrust-trail",
+                "max_retry": 3,
+            }
+        )
     sharer["triggers"] = triggers
     return seed
 
@@ -123,8 +145,10 @@ def share_image(lc: LocalCloud, image_id: str, *accounts: str) -> None:
 def create_share(lc: LocalCloud, name: str, resources: list[tuple[str, str]], targets: list[str]) -> str:
     request = rs_models.CreateResourceShareRequest(
         resource_share_name=name,
-        resources=[rs_models.CreateResourceShareRequestResources(resource_id=rid, resource_type=rtype)
-                   for rtype, rid in resources],
+        resources=[
+            rs_models.CreateResourceShareRequestResources(resource_id=rid, resource_type=rtype)
+            for rtype, rid in resources
+        ],
         targets=targets,
         allow_external_targets=True,
     )

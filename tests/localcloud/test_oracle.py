@@ -170,9 +170,7 @@ CASES: list[tuple[str, dict[str, Any], str, str, bool, str | None]] = [
     ),
     (
         "folder path condition excludes root member",
-        estate(
-            trust_doc=trust(rd_statement("StringLike", "sts:ServiceOwnerRDPath", f"{RD}/{ROOT}/{FOLDER}*"))
-        ),
+        estate(trust_doc=trust(rd_statement("StringLike", "sts:ServiceOwnerRDPath", f"{RD}/{ROOT}/{FOLDER}*"))),
         SHAREE,
         "m-cmk0001",
         False,
@@ -201,9 +199,7 @@ CASES: list[tuple[str, dict[str, Any], str, str, bool, str | None]] = [
     ),
     (
         "RD deny overrides a direct allow",
-        estate(
-            trust_doc=trust(ecs(SHAREE), rd_statement("StringEquals", "sts:ServiceOwnerRDId", RD, "Deny"))
-        ),
+        estate(trust_doc=trust(ecs(SHAREE), rd_statement("StringEquals", "sts:ServiceOwnerRDId", RD, "Deny"))),
         SHAREE,
         "m-cmk0001",
         False,
@@ -275,9 +271,7 @@ CASES: list[tuple[str, dict[str, Any], str, str, bool, str | None]] = [
 @pytest.mark.parametrize(
     ("seed_doc", "sharee", "resource", "usable", "link"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
 )
-def test_can_use(
-    seed_doc: dict[str, Any], sharee: str, resource: str, usable: bool, link: str | None
-) -> None:
+def test_can_use(seed_doc: dict[str, Any], sharee: str, resource: str, usable: bool, link: str | None) -> None:
     cloud, _, _ = cloud_from_dict(seed_doc)
     verdict = can_use(cloud, sharee, resource)
     assert (verdict.usable, verdict.missing_link) == (usable, link), verdict.reason
@@ -315,9 +309,7 @@ def _snapshot_share(target: str, status: str = "Associated") -> ResourceShare:
         (SHAREE, "Failed", False, "shared"),
     ],
 )
-def test_snapshot_shared_through_resource_sharing(
-    target: str, status: str, usable: bool, link: str | None
-) -> None:
+def test_snapshot_shared_through_resource_sharing(target: str, status: str, usable: bool, link: str | None) -> None:
     seed_doc = estate(role=SNAPSHOT_ROLE)
     cloud, _, _ = cloud_from_dict(seed_doc)
     cloud.resource_shares["rs-1"] = _snapshot_share(target, status)

@@ -13,9 +13,7 @@ from localcloud.policy import PolicyKind, evaluate_trust, validate
 ALLOW_KMS = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}
 TRUST = {
     "Version": "1",
-    "Statement": [
-        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": ["1@ecs.aliyuncs.com"]}}
-    ],
+    "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": ["1@ecs.aliyuncs.com"]}}],
 }
 
 
@@ -89,7 +87,4 @@ def test_string_not_equals_holds_when_the_key_is_absent() -> None:
         Condition={"StringNotEquals": {"sts:ServiceOwnerRDId": "rd-1"}},
     )
     assert evaluate_trust(doc, "Service", "9@ecs.aliyuncs.com", {}) == "allow"
-    assert (
-        evaluate_trust(doc, "Service", "9@ecs.aliyuncs.com", {"sts:ServiceOwnerRDId": "rd-1"})
-        == "implicit-deny"
-    )
+    assert evaluate_trust(doc, "Service", "9@ecs.aliyuncs.com", {"sts:ServiceOwnerRDId": "rd-1"}) == "implicit-deny"
