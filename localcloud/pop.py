@@ -47,9 +47,7 @@ def _error_response(error: ApiError, request_id: str, product_host: str | None) 
 
 
 def _form_params(request: HttpRequest) -> list[tuple[str, str]]:
-    if request.body and request.headers.get("content-type", "").startswith(
-        "application/x-www-form-urlencoded"
-    ):
+    if request.body and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         return parse_qsl(request.body.decode(), keep_blank_values=True)
     return []
 
@@ -78,18 +76,14 @@ def handle(lc: LocalCloud, request: HttpRequest) -> HttpResponse:
         form = _form_params(request)
         if is_v1:
             all_params = {**query_map, **dict(form)}
-            caller, secret = authenticate(
-                lc.cloud, all_params.get("AccessKeyId", ""), all_params.get("SecurityToken")
-            )
+            caller, secret = authenticate(lc.cloud, all_params.get("AccessKeyId", ""), all_params.get("SecurityToken"))
             verify_rpc_v1(secret, request.method, all_params)
             business = {k: v for k, v in all_params.items() if k not in _V1_COMMON}
         else:
             if "authorization" not in request.headers:
                 raise ApiError(400, "MissingSecurityHeader", "The Authorization header is missing.")
             access_key_id, _, _ = parse_acs3_authorization(request.headers["authorization"])
-            caller, secret = authenticate(
-                lc.cloud, access_key_id, request.headers.get("x-acs-security-token")
-            )
+            caller, secret = authenticate(lc.cloud, access_key_id, request.headers.get("x-acs-security-token"))
             verify_acs3(secret, request.method, request.path, query, request.headers, request.body)
             business = {**query_map, **dict(form)}
     except ApiError as error:
@@ -153,9 +147,7 @@ def _dispatch(
             retry_after_ms=failure.retry_after_ms,
         )
     elif failure is not None and failure.kind == "unavailable":
-        error = ApiError(
-            503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server."
-        )
+        error = ApiError(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
     else:
         try:
             with lc.cloud.lock:

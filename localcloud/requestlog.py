@@ -66,9 +66,7 @@ class RequestLog:
         with self._lock:
             return len(self._entries)
 
-    def counts(
-        self, *, since: int = 0, writes_only: bool = False, account_uid: str | None = None
-    ) -> Counter[str]:
+    def counts(self, *, since: int = 0, writes_only: bool = False, account_uid: str | None = None) -> Counter[str]:
         """Per `Product:Action` counts of requests after `since`."""
         with self._lock:
             picked = self._entries[since:]

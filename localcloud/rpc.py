@@ -32,9 +32,7 @@ PRODUCTS: dict[str, Product] = {
         Product("Ecs", "2014-05-26", "ecs.{region}.aliyuncs.com", "ecs", True),
         Product("Ram", "2015-05-01", "ram.aliyuncs.com", "ram", False),
         Product("Kms", "2016-01-20", "kms.{region}.aliyuncs.com", "kms", True),
-        Product(
-            "ResourceSharing", "2020-01-10", "resourcesharing.{region}.aliyuncs.com", "resourcesharing", True
-        ),
+        Product("ResourceSharing", "2020-01-10", "resourcesharing.{region}.aliyuncs.com", "resourcesharing", True),
         Product("Sts", "2015-04-01", "sts.aliyuncs.com", "sts", False),
         Product("ResourceManager", "2020-03-31", "resourcemanager.aliyuncs.com", "resourcemanager", False),
     )
@@ -77,9 +75,7 @@ class Call:
     def region(self) -> str:
         region = self.params.get("RegionId") or self._host_region() or self.cloud.settings.default_region
         if self.product.regional and region not in self.cloud.regions:
-            raise ApiError(
-                400, "InvalidRegionId.NotFound", f"The specified RegionId {region!r} does not exist."
-            )
+            raise ApiError(400, "InvalidRegionId.NotFound", f"The specified RegionId {region!r} does not exist.")
         return region
 
     def _host_region(self) -> str | None:
@@ -91,9 +87,7 @@ class Call:
 
     @property
     def host(self) -> str:
-        return self.product.host.format(
-            region=self.params.get("RegionId") or self.cloud.settings.default_region
-        )
+        return self.product.host.format(region=self.params.get("RegionId") or self.cloud.settings.default_region)
 
 
 Handler = Callable[[Call], dict[str, Any]]
@@ -128,9 +122,7 @@ def authenticate(cloud: Cloud, access_key_id: str, security_token: str | None) -
             if not security_token:
                 raise ApiError(400, "InvalidSecurityToken.Missing", "The security token is missing.")
             if security_token != session.token:
-                raise ApiError(
-                    400, "InvalidSecurityToken.MismatchWithAccessKey", "The security token does not match."
-                )
+                raise ApiError(400, "InvalidSecurityToken.MismatchWithAccessKey", "The security token does not match.")
             if session.expires_at < time.time():
                 raise ApiError(400, "InvalidSecurityToken.Expired", "The security token has expired.")
             caller = Caller(

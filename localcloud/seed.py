@@ -46,9 +46,7 @@ SYSTEM_POLICIES: dict[str, dict[str, Any]] = {
     },
     "AliyunKMSReadOnlyAccess": {
         "Version": "1",
-        "Statement": [
-            {"Action": ["kms:List*", "kms:Describe*", "kms:Get*"], "Resource": "*", "Effect": "Allow"}
-        ],
+        "Statement": [{"Action": ["kms:List*", "kms:Describe*", "kms:Get*"], "Resource": "*", "Effect": "Allow"}],
     },
     "AliyunECSFullAccess": {
         "Version": "1",
@@ -248,9 +246,7 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
             project = SlsProject(pname, uid, region_of(proj, pwhere))
             for lwhere, store in _items(proj, "logstores", pwhere):
                 lname = str(_req(store, "name", lwhere))
-                project.logstores[lname] = Logstore(
-                    lname, [Shard() for _ in range(int(store.get("shards", 2)))]
-                )
+                project.logstores[lname] = Logstore(lname, [Shard() for _ in range(int(store.get("shards", 2)))])
             cloud.sls_projects[pname] = project
         trail = acc.get("trail")
         if trail:
@@ -290,9 +286,7 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
             kind = trig.get("type")
             if kind == "eventbridge":
                 cloud.eventbridge_triggers.append(
-                    EventBridgeTrigger(
-                        str(_req(trig, "name", twhere)), fn_key, uid, dict(trig.get("pattern") or {})
-                    )
+                    EventBridgeTrigger(str(_req(trig, "name", twhere)), fn_key, uid, dict(trig.get("pattern") or {}))
                 )
             elif kind == "log":
                 project_name = str(_req(trig, "project", twhere))
@@ -317,9 +311,7 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
         master = str(_req(rd, "master", dwhere))
         if master not in cloud.accounts:
             raise SeedError(f"{dwhere}.master {master} is not a seeded account")
-        directory = ResourceDirectory(
-            str(_req(rd, "id", dwhere)), master, str(_req(rd, "root_folder_id", dwhere))
-        )
+        directory = ResourceDirectory(str(_req(rd, "id", dwhere)), master, str(_req(rd, "root_folder_id", dwhere)))
         directory.folders[directory.root_folder_id] = Folder(directory.root_folder_id, "Root", None)
         for fwhere, folder in _items(rd, "folders", dwhere):
             parent = str(folder.get("parent") or directory.root_folder_id)
@@ -475,8 +467,7 @@ def dump_cloud(cloud: Cloud) -> dict[str, Any]:
                             "description": r.description,
                             "max_session_duration": r.max_session_duration,
                             "policies": [
-                                {"type": a.policy_type, "name": a.policy_name}
-                                for a in ram.attachments.get(key, [])
+                                {"type": a.policy_type, "name": a.policy_name} for a in ram.attachments.get(key, [])
                             ],
                         }
                         for key, r in ram.roles.items()
@@ -485,9 +476,7 @@ def dump_cloud(cloud: Cloud) -> dict[str, Any]:
                         {
                             "name": p.name,
                             "region": p.region,
-                            "logstores": [
-                                {"name": ls.name, "shards": len(ls.shards)} for ls in p.logstores.values()
-                            ],
+                            "logstores": [{"name": ls.name, "shards": len(ls.shards)} for ls in p.logstores.values()],
                         }
                         for p in cloud.sls_projects.values()
                         if p.owner == uid

@@ -24,6 +24,7 @@ log = logging.getLogger("localcloud")
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: avoid the 40 ms delayed-ACK stall
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -43,9 +44,7 @@ class _Handler(BaseHTTPRequestHandler):
             response = self.server.cloud.route(request)
         except Exception as crash:  # an emulator bug must be loud, not a hung client
             log.exception("localcloud crashed on %s %s", self.command, self.path)
-            response = HttpResponse.json(
-                500, {"Code": "InternalError", "Message": f"localcloud bug: {crash!r}"}
-            )
+            response = HttpResponse.json(500, {"Code": "InternalError", "Message": f"localcloud bug: {crash!r}"})
         if response.drop:
             self.close_connection = True
             with contextlib.suppress(OSError):
@@ -80,7 +79,9 @@ class LocalCloud:
         self.faults = Faults(fault_seed)
         self.deliveries = Deliveries()
         self._server = _Server(("127.0.0.1", port), self)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="localcloud", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="localcloud", daemon=True
+        )
         self._thread.start()
 
     @classmethod

@@ -34,9 +34,7 @@ def parse_acs3_authorization(header: str) -> tuple[str, list[str], str]:
     """Returns (access key id, signed header names, signature) of an ACS3 Authorization header."""
     prefix = "ACS3-HMAC-SHA256 "
     if not header.startswith(prefix):
-        raise ApiError(
-            400, "IncompleteSignature", "The request signature does not conform to Aliyun standards."
-        )
+        raise ApiError(400, "IncompleteSignature", "The request signature does not conform to Aliyun standards.")
     fields: dict[str, str] = {}
     for part in header[len(prefix) :].split(","):
         key, sep, value = part.strip().partition("=")
