@@ -17,13 +17,29 @@ class Deliveries:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="localcloud-delivery")
         self._pending = 0
         self._idle = threading.Condition()
+        self._held: list[tuple[Callable[[], None], str]] | None = None
         self.failures: list[str] = []
 
     def submit(self, work: Callable[[], None], what: str) -> None:
         with self._idle:
+            if self._held is not None:
+                self._held.append((work, what))
+                return
             self._pending += 1
         future: Future[None] = self._pool.submit(work)
         future.add_done_callback(lambda done: self._finished(done, what))
+
+    def pause(self) -> None:
+        """Hold deliveries (to look at the cloud as it is before the triggers run) until `resume`."""
+        with self._idle:
+            if self._held is None:
+                self._held = []
+
+    def resume(self) -> None:
+        with self._idle:
+            held, self._held = self._held or [], None
+        for work, what in held:
+            self.submit(work, what)
 
     def _finished(self, done: Future[None], what: str) -> None:
         error = done.exception()
