@@ -212,3 +212,14 @@ def test_an_unreadable_trust_policy_is_never_rewritten() -> None:
     )
     assert not plan.changes
     assert "not JSON" in plan.errors[0]
+
+
+def test_additive_planning_keeps_what_the_facts_no_longer_name() -> None:
+    trust = TrustPolicy.empty().with_managed([A, B], [], []).render()
+    current = RoleSnapshot(
+        "r", True, trust, frozenset({("Custom", "sharetrust-image-share-keys")}), True, render_key_policy([CMK, CMK2])
+    )
+    desired = desired_role("image", OWNER, [image("m-1", (CMK,), ShareTarget.account(A))])
+    assert not plan_role_changes(current, desired, PlanSettings(), prune=False).changes
+    pruned = plan_role_changes(current, desired, PlanSettings(), prune=True)
+    assert pruned.removed_principals == (f"account:{B}",) and pruned.removed_keys == (CMK2.arn,)
