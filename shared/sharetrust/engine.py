@@ -128,6 +128,7 @@ class Engine:
         )
         facts = reader.read(frozenset(kinds))
         summary.resources_inspected += facts.inspected
+        summary.warnings += facts.refused
         pending = self._failed_ecs_shares(signals, facts, summary)
         lock = RoleLock(self.ram) if self.settings.lock_roles else None
         converger = RoleConverger(self.ram, PlanSettings(self.settings.service_key_policy), lock)

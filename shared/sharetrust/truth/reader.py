@@ -54,6 +54,8 @@ class AccountFacts:
     failed_shares: list[FailedShare] = field(default_factory=list)
     unencrypted_shared: int = 0
     inspected: list[str] = field(default_factory=list)
+    # Associations Resource Sharing refused for reasons sharetrust cannot fix (e.g. a service key).
+    refused: list[str] = field(default_factory=list)
 
     def resource(self, resource_id: str) -> EncryptedResource | None:
         return next((r for r in self.resources if r.id == resource_id), None)
@@ -116,6 +118,12 @@ class TruthReader:
             if t.entity_id.startswith(("fd-", "r-"))
         }
         by_resource = self._share_targets(shares, folder_paths)
+        for share in shares:
+            for association in (*share.resources, *share.targets):
+                if association.status == "Failed" and not _failed_for_role(association.status, association.message):
+                    facts.refused.append(
+                        f"share {share.id} ({region}): {association.entity_id} failed: {association.message}"
+                    )
         if "image" in kinds:
             for image in images:
                 self._add_image(region, image, snapshots, by_resource, facts)
