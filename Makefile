@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck unit demo bench clean serve
+.PHONY: test lint typecheck unit demo clean serve
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,6 @@ serve: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m localcloud.demo
 
-bench: $(STAMP)
-	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info shared/*.egg-info
