@@ -64,6 +64,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # the stdlib default of 5 refuses bursts of concurrent clients
 
     def __init__(self, address: tuple[str, int], cloud: LocalCloud) -> None:
         self.cloud = cloud

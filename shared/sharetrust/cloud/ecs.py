@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from sharetrust.cloud.batches import chunks
 from sharetrust.cloud.session import CloudSession
 
 PAGE = 100
@@ -29,11 +30,6 @@ class SnapshotRecord:
     region: str
     encrypted: bool
     kms_key_id: str
-
-
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class EcsGateway:
@@ -59,7 +55,7 @@ class EcsGateway:
 
         found: list[ImageRecord] = []
         # Several ids comma-separated: not documented (alibaba-apis.md §2.3), batched as the local cloud allows.
-        id_batches: list[str | None] = [",".join(b) for b in _chunks(image_ids, PAGE)] if image_ids else [None]
+        id_batches: list[str | None] = [",".join(b) for b in chunks(image_ids, PAGE)] if image_ids else [None]
         for ids in id_batches:
             page = 1
             while True:
@@ -84,7 +80,7 @@ class EcsGateway:
 
         ids = sorted(set(snapshot_ids))
         found: dict[str, SnapshotRecord] = {}
-        for batch in _chunks(ids, SNAPSHOT_BATCH):
+        for batch in chunks(ids, SNAPSHOT_BATCH):
             token: str | None = None
             while True:
                 request = models.DescribeSnapshotsRequest(
@@ -125,7 +121,7 @@ class EcsGateway:
     def share_image(self, region: str, image_id: str, accounts: list[str]) -> None:
         from alibabacloud_ecs20140526 import models
 
-        for batch in _chunks(accounts, SHARE_BATCH):
+        for batch in chunks(accounts, SHARE_BATCH):
             request = models.ModifyImageSharePermissionRequest(region_id=region, image_id=image_id, add_account=batch)
             self._session.call(
                 "Ecs:ModifyImageSharePermission",

@@ -53,19 +53,23 @@ class RamGateway:
         request = models.UpdateRoleRequest(role_name=name, new_assume_role_policy_document=trust_document)
         self._session.call("Ram:UpdateRole", lambda: self._client().update_role(request))
 
-    def policy_document(self, name: str) -> str | None:
-        """The default version's document of a custom policy, or None when the policy does not exist."""
+    def _custom_policy(self, name: str) -> Any | None:
+        """GetPolicy's body for a custom policy, or None when the policy does not exist."""
         from alibabacloud_ram20150501 import models
 
         request = models.GetPolicyRequest(policy_name=name, policy_type="Custom")
         try:
-            body = self._session.call("Ram:GetPolicy", lambda: self._client().get_policy(request)).body
+            return self._session.call("Ram:GetPolicy", lambda: self._client().get_policy(request)).body
         except CloudError as error:
             if error.code == "EntityNotExist.Policy":
                 return None
             raise
+
+    def policy_document(self, name: str) -> str | None:
+        """The default version's document of a custom policy, or None when the policy does not exist."""
+        body = self._custom_policy(name)
         # Read from DefaultPolicyVersion; Policy.PolicyDocument is deprecated (alibaba-apis.md §5).
-        return str(body.default_policy_version.policy_document)
+        return None if body is None else str(body.default_policy_version.policy_document)
 
     def create_policy(self, name: str, document: str, description: str) -> None:
         from alibabacloud_ram20150501 import models
@@ -133,16 +137,8 @@ class RamGateway:
         return True
 
     def policy_description(self, name: str) -> str | None:
-        from alibabacloud_ram20150501 import models
-
-        request = models.GetPolicyRequest(policy_name=name, policy_type="Custom")
-        try:
-            body = self._session.call("Ram:GetPolicy", lambda: self._client().get_policy(request)).body
-        except CloudError as error:
-            if error.code == "EntityNotExist.Policy":
-                return None
-            raise
-        return str(body.policy.description or "")
+        body = self._custom_policy(name)
+        return None if body is None else str(body.policy.description or "")
 
     def delete_policy(self, name: str) -> None:
         from alibabacloud_ram20150501 import models

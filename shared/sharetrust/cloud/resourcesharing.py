@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from sharetrust.cloud.batches import chunks
 from sharetrust.cloud.session import CloudSession
 
 PAGE = 100
@@ -30,11 +30,6 @@ class ShareRecord:
     region: str
     resources: tuple[AssociationRecord, ...]
     targets: tuple[AssociationRecord, ...]
-
-
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class ResourceSharingGateway:
@@ -66,7 +61,7 @@ class ResourceSharingGateway:
         by_share: dict[str, dict[str, list[AssociationRecord]]] = {
             sid: {"Resource": [], "Target": []} for sid, _ in shares
         }
-        for batch in _chunks([sid for sid, _ in shares], IDS_PER_CALL):
+        for batch in chunks([sid for sid, _ in shares], IDS_PER_CALL):
             for kind in ("Resource", "Target"):
                 for record in self._associations(region, batch, kind):
                     by_share[record.share_id][kind].append(record)
@@ -106,7 +101,7 @@ class ResourceSharingGateway:
         """Repeats an association (resources as (type, id)), five items a call."""
         from alibabacloud_resourcesharing20200110 import models
 
-        for batch in _chunks(targets, IDS_PER_CALL) if targets else [[]]:
+        for batch in chunks(targets, IDS_PER_CALL) if targets else [[]]:
             request = models.AssociateResourceShareRequest(
                 resource_share_id=share_id,
                 resources=[
