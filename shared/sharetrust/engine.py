@@ -8,7 +8,7 @@ that failed only because the role was not ready.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sharetrust.apply.converge import RoleConverger, RoleOutcome
 from sharetrust.apply.role_lock import RoleLock
@@ -210,7 +210,7 @@ class Engine:
         ]
 
     def _follow_up(self, kind: ResourceKind, failed: list[FailedShare], summary: Summary) -> None:
-        for share in (f for f in failed if f.kind == kind):
+        for share in _merged(f for f in failed if f.kind == kind):
             targets = [t.id for t in share.targets]
             entry = {
                 "resource": share.resource_id,
@@ -282,3 +282,15 @@ class Engine:
             dry_run=self.settings.dry_run,
             error=outcome.error,
         )
+
+
+def _merged(failed: Iterable[FailedShare]) -> list[FailedShare]:
+    """One entry per refused share of a resource, with all its targets: repeated once, not per target."""
+    merged: dict[tuple[str, str, str | None, str], FailedShare] = {}
+    for share in failed:
+        key = (share.region, share.resource_id, share.resource_share_id, share.failed_part)
+        if key in merged:
+            before = merged[key]
+            share = replace(before, targets=tuple(dict.fromkeys(before.targets + share.targets)))
+        merged[key] = share
+    return list(merged.values())
