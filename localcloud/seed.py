@@ -104,6 +104,16 @@ def builtin_system_policies() -> dict[str, Policy]:
 
 def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
     """Builds the cloud, the fault seed and the fault rules a seed document describes."""
+    try:
+        return _build(raw)
+    except SeedError:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, StopIteration) as bad:
+        # A value of the wrong type deep inside (`size_gb: big`): still a SeedError, never a traceback.
+        raise SeedError(f"seed: malformed value ({type(bad).__name__}: {bad})") from None
+
+
+def _build(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
     _check_keys(raw, {"settings", "regions", "faults", "accounts", "resource_directories"}, "seed")
     cloud = Cloud(system_policies=builtin_system_policies())
     settings = raw.get("settings") or {}
@@ -154,10 +164,12 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
             raise SeedError(f"{where}.uid {uid} appears twice")
         account = Account(uid, str(acc.get("name", uid)))
         for kwhere, key in _items(acc, "access_keys", where):
+            _check_keys(key, {"id", "secret", "user"}, kwhere)
             key_id = str(_req(key, "id", kwhere))
             account.keys[key_id] = AccessKey(key_id, str(_req(key, "secret", kwhere)), key.get("user"))
         cloud.accounts[uid] = account
         for kwhere, key in _items(acc, "kms_keys", where):
+            _check_keys(key, {"id", "region", "aliases", "service", "state", "description"}, kwhere)
             key_id = str(_req(key, "id", kwhere))
             aliases = [str(a) for a in key.get("aliases", [])]
             if key.get("service") and "alias/acs/ecs" not in aliases:
@@ -171,6 +183,7 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
                 str(key.get("description", "")),
             )
         for swhere, snap in _items(acc, "snapshots", where):
+            _check_keys(snap, {"id", "region", "encrypted", "kms_key_id", "size_gb", "status", "usage", "name"}, swhere)
             snap_id = str(_req(snap, "id", swhere))
             key_id = str(snap.get("kms_key_id") or "")
             if key_id and key_id not in cloud.keys:
@@ -187,9 +200,11 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
                 str(snap.get("name", "")),
             )
         for iwhere, img in _items(acc, "images", where):
+            _check_keys(img, {"id", "region", "name", "disks", "shared_with", "status"}, iwhere)
             image_id = str(_req(img, "id", iwhere))
             disks: list[DiskMapping] = []
             for dwhere, disk in _items(img, "disks", iwhere):
+                _check_keys(disk, {"device", "snapshot_id", "size_gb"}, dwhere)
                 snap_id = str(_req(disk, "snapshot_id", dwhere))
                 if snap_id not in cloud.snapshots:
                     raise SeedError(f"{dwhere}.snapshot_id {snap_id!r} is not a seeded snapshot")
@@ -216,15 +231,29 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
             cloud.resource_shares[str(_req(rs, "id", swhere))] = _resource_share(cloud, uid, rs, swhere, region_of)
         ram = cloud.ram_of(uid)
         for pwhere, pol in _items(acc, "policies", where):
+            _check_keys(pol, {"name", "description", "document", "versions", "default_index"}, pwhere)
             name = str(_req(pol, "name", pwhere))
-            versions = pol.get("versions") or [{"document": _req(pol, "document", pwhere)}]
+            versions = _items(pol, "versions", pwhere) or [(pwhere, {"document": _req(pol, "document", pwhere)})]
             policy = Policy(name, "Custom", str(pol.get("description", "")))
-            for i, version in enumerate(versions):
-                policy.versions.append(PolicyVersion(f"v{i + 1}", _doc(version["document"]), False))
-            policy.versions[int(pol.get("default_index", len(versions) - 1))].is_default = True
-            policy.next_version = len(versions) + 1
+            numbers: list[int] = []
+            for vwhere, version in versions:
+                _check_keys(version, {"id", "document"}, vwhere)
+                # `id` keeps a dumped policy's version ids (v3..v7 after rotations); v1.. by default.
+                version_id = str(version.get("id") or f"v{len(policy.versions) + 1}")
+                if not (version_id.startswith("v") and version_id[1:].isdigit()):
+                    raise SeedError(f"{vwhere}.id must look like v1, got {version_id!r}")
+                if int(version_id[1:]) in numbers:
+                    raise SeedError(f"{vwhere}.id {version_id} appears twice")
+                numbers.append(int(version_id[1:]))
+                policy.versions.append(PolicyVersion(version_id, _doc(_req(version, "document", vwhere)), False))
+            default_index = int(pol.get("default_index", len(versions) - 1))
+            if not 0 <= default_index < len(versions):
+                raise SeedError(f"{pwhere}.default_index {default_index} is not an index of its versions")
+            policy.versions[default_index].is_default = True
+            policy.next_version = max(numbers) + 1
             ram.policies[name] = policy
         for rwhere, role in _items(acc, "roles", where):
+            _check_keys(role, {"name", "id", "trust_policy", "description", "max_session_duration", "policies"}, rwhere)
             name = str(_req(role, "name", rwhere))
             ram.roles[name.lower()] = Role(
                 name,
@@ -235,6 +264,7 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
                 int(role.get("max_session_duration", 3600)),
             )
             for awhere, att in _items(role, "policies", rwhere):
+                _check_keys(att, {"type", "name"}, awhere)
                 ptype = str(att.get("type", "Custom"))
                 pname = str(_req(att, "name", awhere))
                 known = cloud.system_policies if ptype == "System" else ram.policies
@@ -242,15 +272,18 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
                     raise SeedError(f"{awhere}: no {ptype} policy named {pname!r}")
                 ram.attachments.setdefault(name.lower(), []).append(Attachment(ptype, pname))  # type: ignore[arg-type]
         for pwhere, proj in _items(acc, "sls_projects", where):
+            _check_keys(proj, {"name", "region", "logstores"}, pwhere)
             pname = str(_req(proj, "name", pwhere))
             project = SlsProject(pname, uid, region_of(proj, pwhere))
             for lwhere, store in _items(proj, "logstores", pwhere):
+                _check_keys(store, {"name", "shards"}, lwhere)
                 lname = str(_req(store, "name", lwhere))
                 project.logstores[lname] = Logstore(lname, [Shard() for _ in range(int(store.get("shards", 2)))])
             cloud.sls_projects[pname] = project
         trail = acc.get("trail")
         if trail:
             twhere = f"{where}.trail"
+            _check_keys(trail, {"name", "project", "region", "shards"}, twhere)
             t = Trail(
                 str(_req(trail, "name", twhere)),
                 uid,
@@ -263,6 +296,7 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
             )
             cloud.trails.append(t)
         for fwhere, fn in _items(acc, "functions", where):
+            _check_keys(fn, {"service", "name", "handler", "runtime", "role", "environment", "timeout"}, fwhere)
             function = Function(
                 uid,
                 str(_req(fn, "service", fwhere)),
@@ -277,6 +311,9 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
                 raise SeedError(f"{fwhere}.runtime {function.runtime!r} is not a Python runtime FC offers")
             cloud.functions[(uid, function.service, function.name)] = function
         for twhere, trig in _items(acc, "triggers", where):
+            _check_keys(
+                trig, {"type", "name", "function", "pattern", "project", "logstore", "parameter", "max_retry"}, twhere
+            )
             target = trig.get("function")
             if not (isinstance(target, list) and len(target) == 2):
                 raise SeedError(f"{twhere}.function must be [service, function]")
@@ -308,28 +345,33 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
                 raise SeedError(f"{twhere}.type must be eventbridge or log, got {kind!r}")
 
     for dwhere, rd in _items(raw, "resource_directories", "seed"):
+        _check_keys(rd, {"id", "master", "root_folder_id", "folders", "members"}, dwhere)
         master = str(_req(rd, "master", dwhere))
         if master not in cloud.accounts:
             raise SeedError(f"{dwhere}.master {master} is not a seeded account")
         directory = ResourceDirectory(str(_req(rd, "id", dwhere)), master, str(_req(rd, "root_folder_id", dwhere)))
         directory.folders[directory.root_folder_id] = Folder(directory.root_folder_id, "Root", None)
         for fwhere, folder in _items(rd, "folders", dwhere):
+            _check_keys(folder, {"id", "name", "parent"}, fwhere)
             parent = str(folder.get("parent") or directory.root_folder_id)
             if parent not in directory.folders:
                 raise SeedError(f"{fwhere}.parent {parent!r} must be listed before its children")
             fid = str(_req(folder, "id", fwhere))
             directory.folders[fid] = Folder(fid, str(folder.get("name", fid)), parent)
         members = rd.get("members") or {}
+        if not isinstance(members, dict):
+            raise SeedError(f"{dwhere}.members must be a mapping of account uid to folder id")
         for member_uid, folder_id in members.items():
             if str(member_uid) not in cloud.accounts:
-                raise SeedError(f"{dwhere}.members: {member_uid} is not a seeded account")
+                raise SeedError(f"{dwhere}.members.{member_uid}: {member_uid} is not a seeded account")
             if str(folder_id) not in directory.folders:
-                raise SeedError(f"{dwhere}.members: folder {folder_id!r} of {member_uid} does not exist")
+                raise SeedError(f"{dwhere}.members.{member_uid}: folder {folder_id!r} does not exist")
             directory.members[str(member_uid)] = str(folder_id)
         directory.members.setdefault(master, directory.root_folder_id)
         cloud.directories[directory.id] = directory
 
     faults = raw.get("faults") or {}
+    _check_keys(faults, {"seed", "rules"}, "faults")
     rules = []
     for fwhere, rule in _items(faults, "rules", "faults"):
         try:
@@ -388,9 +430,15 @@ def load_seed(path: str | Path | None) -> tuple[Cloud, int, list[FaultRule]]:
     if str(path).endswith((".yaml", ".yml")):
         import yaml
 
-        raw = yaml.safe_load(text)
+        try:
+            raw = yaml.safe_load(text)
+        except yaml.YAMLError as bad:
+            raise SeedError(f"{path}: not valid YAML: {bad}") from None
     else:
-        raw = json.loads(text)
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as bad:
+            raise SeedError(f"{path}: not valid JSON: {bad}") from None
     if not isinstance(raw, dict):
         raise SeedError(f"{path}: the seed must be a mapping at the top level")
     return cloud_from_dict(raw)
@@ -454,7 +502,7 @@ def dump_cloud(cloud: Cloud) -> dict[str, Any]:
                         {
                             "name": p.name,
                             "description": p.description,
-                            "versions": [{"document": v.document} for v in p.versions],
+                            "versions": [{"id": v.id, "document": v.document} for v in p.versions],
                             "default_index": next(n for n, v in enumerate(p.versions) if v.is_default),
                         }
                         for p in ram.policies.values()
