@@ -28,7 +28,6 @@ class RoleOutcome:
     kind: ResourceKind
     role_name: str
     plan: RolePlan
-    applied: bool = False
     attempts: int = 0
     writes: list[str] = field(default_factory=list)
     error: str | None = None
@@ -121,7 +120,6 @@ class RoleConverger:
                 outcome.plan, outcome.error = plan, "; ".join(plan.errors)
                 return
             if not plan.changes:
-                outcome.applied = bool(outcome.writes)
                 return
             if attempt == 1:
                 outcome.plan = plan  # what is reported: the plan made under the lock
@@ -132,7 +130,6 @@ class RoleConverger:
                     raise
                 # Created concurrently by someone else: re-read and plan again.
             if not self.plan(kind, target, prune=prune).changes:
-                outcome.applied = True
                 return
             self._sleep(self._random.uniform(0.05, 0.2 * attempt))  # lost update: back off, merge, retry
         outcome.error = f"{outcome.role_name} still differs after {self._max_attempts} attempts (concurrent writers?)"

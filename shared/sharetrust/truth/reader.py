@@ -52,7 +52,6 @@ class AccountFacts:
     account_uid: str
     resources: list[EncryptedResource] = field(default_factory=list)
     failed_shares: list[FailedShare] = field(default_factory=list)
-    unencrypted_shared: int = 0
     inspected: list[str] = field(default_factory=list)
     # Associations Resource Sharing refused for reasons sharetrust cannot fix (e.g. a service key).
     refused: list[str] = field(default_factory=list)
@@ -167,9 +166,7 @@ class TruthReader:
     ) -> None:
         disks = [snapshots[s] for s in image.snapshot_ids if s in snapshots]
         if not any(d.encrypted for d in disks):
-            if image.id in by_resource:
-                facts.unencrypted_shared += 1
-            return
+            return  # an unencrypted image needs no role
         sharees = [ShareTarget.account(uid) for uid in self._ecs.image_sharees(region, image.id)]
         self._add(facts, "image", region, image.id, disks, sharees, by_resource)
 
@@ -186,8 +183,6 @@ class TruthReader:
         facts.inspected.append(resource_id)
         encrypted = [d for d in disks if d.encrypted and d.kms_key_id]
         if not encrypted:
-            if direct or by_resource.get(resource_id):
-                facts.unencrypted_shared += 1
             return
         keys = tuple(sorted({self.key(region, d.kms_key_id) for d in encrypted}))
         sharees: list[ShareTarget] = list(direct)
