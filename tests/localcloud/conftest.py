@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from alibabacloud_tea_openapi.models import Config
+from Tea.exceptions import TeaException
 
 from localcloud import LocalCloud
 from localcloud.seed import cloud_from_dict
@@ -160,3 +161,13 @@ def config(
     if v1:
         cfg.signature_algorithm = "v2"
     return cfg
+
+
+def fails(code: str, status: int, call: Callable[[], object]) -> TeaException:
+    """Runs `call`, which must fail with this error code and HTTP status as a 4xx ClientException."""
+    with pytest.raises(TeaException) as raised:
+        call()
+    assert type(raised.value).__name__ == "ClientException"
+    assert raised.value.code == code
+    assert raised.value.data["statusCode"] == status
+    return raised.value

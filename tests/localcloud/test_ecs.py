@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,11 +10,10 @@ from alibabacloud_ecs20140526 import models as ecs_models
 from alibabacloud_ecs20140526.client import Client as EcsClient
 from alibabacloud_resourcesharing20200110 import models as rs_models
 from alibabacloud_resourcesharing20200110.client import Client as RsClient
-from Tea.exceptions import TeaException
 
 from localcloud import LocalCloud
 from localcloud.state import IMAGE_ROLE
-from tests.localcloud.conftest import CMK, HZ, MEMBER, OUTSIDER, RD, SH, SHAREE, SHARER, base_seed, config
+from tests.localcloud.conftest import CMK, HZ, MEMBER, OUTSIDER, RD, SH, SHAREE, SHARER, base_seed, config, fails
 
 # Accounts that exist only to be shared with (no access keys needed).
 EXTRA = [f"50000000000000{n:02d}" for n in range(1, 61)]
@@ -60,14 +58,6 @@ def seed(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 def ecs(lc: LocalCloud, uid: str = SHARER, *, v1: bool = False) -> EcsClient:
     return EcsClient(config(lc, uid, v1=v1))
-
-
-def fails(code: str, status: int, call: Callable[[], object]) -> TeaException:
-    with pytest.raises(TeaException) as raised:
-        call()
-    assert raised.value.code == code
-    assert raised.value.data["statusCode"] == status
-    return raised.value
 
 
 def images(client: EcsClient, region: str = HZ, **kw: Any) -> ecs_models.DescribeImagesResponseBody:

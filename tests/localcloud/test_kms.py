@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from alibabacloud_kms20160120 import models as kms_models
 from alibabacloud_kms20160120.client import Client as KmsClient
-from Tea.exceptions import TeaException
 
 from localcloud import LocalCloud
-from tests.localcloud.conftest import CMK, CMK2, HZ, SERVICE_KEY, SH, SHAREE, SHARER, base_seed, config
+from tests.localcloud.conftest import CMK, CMK2, HZ, SERVICE_KEY, SH, SHAREE, SHARER, base_seed, config, fails
 
 SH_KEY = "key-shh6500000000000001"
 SHAREE_KEY = "key-hzz6500000000000099"
@@ -39,15 +37,6 @@ def kms(lc: LocalCloud, uid: str = SHARER, region: str = HZ, *, v1: bool = False
     cfg.endpoint = f"kms.{region}.aliyuncs.com"
     cfg.http_proxy = lc.url
     return KmsClient(cfg)
-
-
-def fails(code: str, status: int, call: Callable[[], object]) -> TeaException:
-    with pytest.raises(TeaException) as raised:
-        call()
-    assert type(raised.value).__name__ == "ClientException"
-    assert raised.value.code == code
-    assert raised.value.data["statusCode"] == status
-    return raised.value
 
 
 @pytest.mark.parametrize("v1", [False, True], ids=["acs3", "rpc-v1"])

@@ -3,27 +3,16 @@ the RDPath formats the share roles' trust conditions match against."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from alibabacloud_resourcemanager20200331 import models as rm_models
 from alibabacloud_resourcemanager20200331.client import Client as RmClient
-from Tea.exceptions import TeaException
 
 from localcloud import LocalCloud, policy
-from tests.localcloud.conftest import FOLDER, MEMBER, OUTSIDER, RD, ROOT, SHAREE, SHARER, SUBFOLDER, config
+from tests.localcloud.conftest import FOLDER, MEMBER, OUTSIDER, RD, ROOT, SHAREE, SHARER, SUBFOLDER, config, fails
 
 
 def rm(lc: LocalCloud, uid: str = SHARER, *, v1: bool = False) -> RmClient:
     return RmClient(config(lc, uid, v1=v1))
-
-
-def fails(code: str, status: int, call: Callable[[], object]) -> TeaException:
-    with pytest.raises(TeaException) as raised:
-        call()
-    assert raised.value.code == code
-    assert raised.value.data["statusCode"] == status
-    return raised.value
 
 
 @pytest.mark.parametrize("v1", [False, True], ids=["acs3", "rpc-v1"])

@@ -3,13 +3,11 @@ association settling (including the encrypted-resource rules), listing and pagin
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from alibabacloud_resourcesharing20200110 import models as rs_models
 from alibabacloud_resourcesharing20200110.client import Client as RsClient
-from Tea.exceptions import TeaException
 
 from localcloud import LocalCloud
 from localcloud.seed import cloud_from_dict, dump_cloud
@@ -28,6 +26,7 @@ from tests.localcloud.conftest import (
     SUBFOLDER,
     base_seed,
     config,
+    fails,
 )
 
 Res = rs_models.CreateResourceShareRequestResources
@@ -69,14 +68,6 @@ def rs(lc: LocalCloud, uid: str = SHARER, region: str = HZ, *, v1: bool = False)
     cfg.endpoint = f"resourcesharing.{region}.aliyuncs.com"
     cfg.http_proxy = lc.url
     return RsClient(cfg)
-
-
-def fails(code: str, status: int, call: Callable[[], object]) -> TeaException:
-    with pytest.raises(TeaException) as raised:
-        call()
-    assert raised.value.code == code
-    assert raised.value.data["statusCode"] == status
-    return raised.value
 
 
 def create(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -15,10 +14,9 @@ from alibabacloud_ram20150501 import models as ram_models
 from alibabacloud_ram20150501.client import Client as RamClient
 from alibabacloud_sts20150401 import models as sts_models
 from alibabacloud_sts20150401.client import Client as StsClient
-from Tea.exceptions import TeaException
 
 from localcloud import LocalCloud
-from tests.localcloud.conftest import OUTSIDER, SHAREE, SHARER, base_seed, config
+from tests.localcloud.conftest import OUTSIDER, SHAREE, SHARER, base_seed, config, fails
 
 DEPLOYER = "Deployer"
 ECS_ONLY = "EcsOnly"
@@ -73,15 +71,6 @@ def sts(lc: LocalCloud, uid: str = SHAREE, *, v1: bool = False, **kwargs: Any) -
 def assume(client: StsClient, role_arn: str, session: str = "sharetrust", **kwargs: Any) -> Any:
     request = sts_models.AssumeRoleRequest(role_arn=role_arn, role_session_name=session, **kwargs)
     return client.assume_role(request).body
-
-
-def fails(code: str, status: int, call: Callable[[], object]) -> TeaException:
-    with pytest.raises(TeaException) as raised:
-        call()
-    assert type(raised.value).__name__ == "ClientException"
-    assert raised.value.code == code
-    assert raised.value.data["statusCode"] == status
-    return raised.value
 
 
 @pytest.mark.parametrize("v1", [False, True], ids=["acs3", "rpc-v1"])
