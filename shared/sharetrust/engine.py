@@ -21,7 +21,7 @@ from sharetrust.cloud.session import CloudError, CloudSession
 from sharetrust.cloud.sls import SlsGateway
 from sharetrust.cloud.sts import StsGateway
 from sharetrust.events import Ignored, LogRange, ShareSignal, decode, decode_log_row
-from sharetrust.model import ROLE_FOR_KIND, EncryptedResource, ResourceKind, ShareTarget
+from sharetrust.model import ROLE_FOR_KIND, EncryptedResource, ResourceKind, ShareTarget, is_account_uid
 from sharetrust.plan.desired import DesiredRole, desired_role
 from sharetrust.plan.role_plan import PlanSettings, RolePlan
 from sharetrust.report import DecisionLog, Summary
@@ -69,8 +69,8 @@ class Engine:
             return
         summary.events_seen += 1
         if isinstance(intake, Ignored):
-            summary.ignore(intake.event_id, intake.reason)
-            self.log.decide("ignored", event_id=intake.event_id, reason=intake.reason)
+            summary.ignore(intake.event_id, intake.why)
+            self.log.decide("ignored", event_id=intake.event_id, reason=intake.why)
             return
         key = intake.delivery_key or intake.event_id
         if key in batch.seen or intake.event_id in batch.seen:
@@ -182,7 +182,9 @@ class Engine:
             if signal.actor.account_id not in (None, self.account):
                 summary.ignore(signal.event_id, f"failed share by another account ({signal.actor.account_id})")
                 continue
-            accounts = tuple(ShareTarget.account(t) for t in signal.added_targets if t.isdigit() and t != self.account)
+            accounts = tuple(
+                ShareTarget.account(t) for t in signal.added_targets if is_account_uid(t) and t != self.account
+            )
             for ref in signal.resources:
                 resource = facts.resource(ref.id)
                 if resource is None or not any(not k.is_service_key for k in resource.keys):

@@ -2,10 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 ResourceKind = Literal["image", "snapshot"]
+TargetKind = Literal["account", "directory", "folder", "root"]
+
+# The one account-UID rule: 1–20 ASCII digits, nothing trimmed. UIDs are 16 digits today; the range
+# leaves room for older or longer ones. `fullmatch` with an explicit [0-9] class: `\d` would take
+# Unicode digits and `$` a trailing newline.
+_ACCOUNT_UID = re.compile(r"[0-9]{1,20}")
+# Resource directory (`rd-`), folder (`fd-`) and root folder (`r-`) ids: a prefix and ASCII letters/digits.
+_TARGET_IDS: tuple[tuple[TargetKind, re.Pattern[str]], ...] = (
+    ("directory", re.compile(r"rd-[A-Za-z0-9]+")),
+    ("folder", re.compile(r"fd-[A-Za-z0-9]+")),
+    ("root", re.compile(r"r-[A-Za-z0-9]+")),
+)
+INVALID_TARGET_REASON = "not an account UID (1–20 digits) or an rd-/fd-/r- id"
+
+
+def is_account_uid(text: str) -> bool:
+    return _ACCOUNT_UID.fullmatch(text) is not None
+
+
+def target_kind(target: str) -> TargetKind | None:
+    """What a share target names, or None when it is none of the known forms."""
+    if is_account_uid(target):
+        return "account"
+    return next((kind for kind, pattern in _TARGET_IDS if pattern.fullmatch(target)), None)
+
+
+class InvalidShareTarget(ValueError):
+    """A value that is not a share target; the message names it and says why."""
+
 
 IMAGE_ROLE = "AliyunECSShareEncryptImageDefaultRole"
 SNAPSHOT_ROLE = "AliyunECSShareEncryptSnapshotDefaultRole"
@@ -32,7 +62,24 @@ class ShareTarget:
 
     @staticmethod
     def account(uid: str) -> ShareTarget:
+        if not is_account_uid(uid):
+            raise InvalidShareTarget(f"{uid!r}: {INVALID_TARGET_REASON}")
         return ShareTarget("account", uid)
+
+    @staticmethod
+    def parse(raw: str, folder_paths: dict[str, str] | None = None) -> ShareTarget:
+        """An account UID, `rd-` directory or folder (`fd-`/`r-`, whose RDPath must be in `folder_paths`)."""
+        kind = target_kind(raw)
+        if kind == "account":
+            return ShareTarget("account", raw)
+        if kind == "directory":
+            return ShareTarget("directory", raw)
+        if kind in ("folder", "root"):
+            path = (folder_paths or {}).get(raw)
+            if path is None:
+                raise InvalidShareTarget(f"{raw!r}: folder with no known RDPath")
+            return ShareTarget("folder", raw, path)
+        raise InvalidShareTarget(f"{raw!r}: {INVALID_TARGET_REASON}")
 
     @staticmethod
     def directory(rd_id: str) -> ShareTarget:

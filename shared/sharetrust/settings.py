@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from sharetrust.model import is_account_uid
+
 _REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+$")
 
 
@@ -49,8 +51,8 @@ class Settings:
             if not _REGION.match(region):
                 raise SettingsError(f"{region!r} is not a region id (SHARETRUST_REGIONS / SHARETRUST_HOME_REGION)")
         account = env.get("SHARETRUST_ACCOUNT_ID", "").strip() or None
-        if account is not None and not account.isdigit():
-            raise SettingsError(f"SHARETRUST_ACCOUNT_ID must be digits, got {account!r}")
+        if account is not None and not is_account_uid(account):
+            raise SettingsError(f"SHARETRUST_ACCOUNT_ID must be an account UID (1–20 digits), got {account!r}")
         return Settings(
             dry_run=_flag(env, "SHARETRUST_DRY_RUN", False),
             retry_failed_shares=_flag(env, "SHARETRUST_RETRY_FAILED_SHARES", False),

@@ -34,6 +34,7 @@ from sharetrust.events import (
     target_kind,
     unflatten,
 )
+from sharetrust.model import INVALID_TARGET_REASON, InvalidShareTarget, ShareTarget
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 SHARER = "1111111111111111"
@@ -508,7 +509,8 @@ def test_targets_as_json_array_text() -> None:
 def test_float_and_large_number_targets() -> None:
     params = {"ImageId": "m-7", "AddAccount": [1234567890123.0, 1.5, 9.5e15, -3, True, None, {"a": 1}, "", " 42 "]}
     s = signal(modify(requestParameters=params))
-    assert s.added_targets == ("1234567890123", "42")
+    # Nothing is trimmed: " 42 " is rejected with the same reason as "*" (the one UID rule).
+    assert s.added_targets == ("1234567890123",)
     reasons = {t.parameter: t.reason for t in s.invalid_targets}
     assert reasons == {
         "AddAccount.2": "a number that is not an exact account UID",
@@ -518,7 +520,18 @@ def test_float_and_large_number_targets() -> None:
         "AddAccount.6": "null, not a string",
         "AddAccount.7": "object, not a string",
         "AddAccount.8": "empty",
+        "AddAccount.9": INVALID_TARGET_REASON,
     }
+
+
+@pytest.mark.parametrize("raw", ["*", " 42", "42 ", "1234567890123456\n", "١٢٣٤", "１２３", "12345678901234567890123"])
+def test_one_uid_rule_rejects_alike(raw: str) -> None:
+    s = signal(modify(requestParameters={"ImageId": "m-7", "AddAccount": ["1234567890123456", raw]}))
+    assert s.added_targets == ("1234567890123456",)
+    assert [t.reason for t in s.invalid_targets] == [INVALID_TARGET_REASON]
+    assert target_kind(raw) is None
+    with pytest.raises(InvalidShareTarget):
+        ShareTarget.account(raw)
 
 
 # --- target validation ---------------------------------------------------------------------------
@@ -554,9 +567,7 @@ def test_invalid_targets_are_carried_not_dropped() -> None:
     }
     s = signal(rs_event("AssociateResourceShare", params))
     assert s.added_targets == ("1234567890123456", "rd-Ab1234")
-    assert s.invalid_targets == (
-        InvalidTarget("Targets.2", "alice@example.com", "not an account UID (digits) or an rd-/fd-/r- id"),
-    )
+    assert s.invalid_targets == (InvalidTarget("Targets.2", "alice@example.com", INVALID_TARGET_REASON),)
     assert "invalid targets: Targets.2=alice@example.com" in s.describe()
 
 

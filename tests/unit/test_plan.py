@@ -76,6 +76,10 @@ def test_the_pages_three_scenarios_are_recognised_as_managed() -> None:
             "Principal": {"Service": "*@ecs.aliyuncs.com"},
             "Condition": {"StringEquals": {"sts:ServiceOwnerRDId": "rd-1", "acs:SourceIp": "1.1.1.1"}},
         },
+        # Not UIDs under the one rule: Unicode digits, a trailing newline, 21 digits.
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": ["١٢٣@ecs.aliyuncs.com"]}},
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": ["123\n@ecs.aliyuncs.com"]}},
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": [f"{'1' * 21}@ecs.aliyuncs.com"]}},
     ],
 )
 def test_anything_else_is_foreign_and_kept_verbatim(statement: dict[str, Any]) -> None:
@@ -83,6 +87,11 @@ def test_anything_else_is_foreign_and_kept_verbatim(statement: dict[str, Any]) -
     rendered = json.loads(trust.render())["Statement"]
     assert rendered[0] == statement
     assert TrustPolicy.parse(trust.render()).accounts == {B}
+
+
+def test_managed_accounts_must_be_uids() -> None:
+    with pytest.raises(ValueError, match="not account UIDs"):
+        TrustPolicy.empty().with_managed([A, " 1"], [], [])
 
 
 def test_render_round_trips_and_an_empty_role_trusts_nobody() -> None:

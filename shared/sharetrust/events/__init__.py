@@ -24,10 +24,9 @@ from sharetrust.events.signals import (
     ResourceRef,
     Service,
     ShareSignal,
-    TargetKind,
-    target_kind,
 )
 from sharetrust.events.sls import ACTIONTRAIL_TOPICS, SlsTriggerEvent, decode_log_row, parse_log_row
+from sharetrust.model import TargetKind, target_kind
 
 __all__ = [
     "ACTIONABLE_ERRORS",

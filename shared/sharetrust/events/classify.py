@@ -28,9 +28,8 @@ from sharetrust.events.signals import (
     ResourceRef,
     Service,
     ShareSignal,
-    target_kind,
 )
-from sharetrust.model import ResourceKind
+from sharetrust.model import INVALID_TARGET_REASON, ResourceKind, target_kind
 
 MODIFY_IMAGE = "ModifyImageSharePermission"
 CREATE_SHARE = "CreateResourceShare"
@@ -292,7 +291,7 @@ class _Builder:
                 continue
             kind = target_kind(value)
             if kind is None:
-                self.invalid.append(InvalidTarget(where, value, "not an account UID (digits) or an rd-/fd-/r- id"))
+                self.invalid.append(InvalidTarget(where, _show(value), INVALID_TARGET_REASON))
             elif accounts_only and kind != "account":
                 self.invalid.append(InvalidTarget(where, value, f"{self.name} takes account UIDs only"))
             elif value not in valid:
@@ -332,8 +331,8 @@ def _target_text(raw: Any) -> tuple[str | None, str]:
             return str(int(raw)), ""
         return None, "a number that is not an exact account UID"
     if isinstance(raw, str):
-        stripped = raw.strip()
-        return (stripped, "") if stripped else (None, "empty")
+        # Nothing is trimmed: " 123" is not the account 123 (one UID rule, model.is_account_uid).
+        return (raw, "") if raw else (None, "empty")
     return None, f"{type_name(raw)}, not a string"
 
 

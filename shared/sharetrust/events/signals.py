@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -12,28 +11,6 @@ from sharetrust.events.common import thaw
 from sharetrust.model import ResourceKind
 
 Service = Literal["ecs", "resourcesharing"]
-TargetKind = Literal["account", "directory", "folder", "root"]
-
-# Alibaba account UIDs are 16 digits today; 1–20 digits leaves room for older or longer ones
-# without letting through anything that is not a number.
-_ACCOUNT = re.compile(r"^[0-9]{1,20}$")
-# Resource directory (`rd-`), folder (`fd-`) and root folder (`r-`) ids: a prefix and letters/digits.
-_DIRECTORY = re.compile(r"^rd-[A-Za-z0-9]+$")
-_FOLDER = re.compile(r"^fd-[A-Za-z0-9]+$")
-_ROOT = re.compile(r"^r-[A-Za-z0-9]+$")
-
-
-def target_kind(target: str) -> TargetKind | None:
-    """What a share target names, or None when it is none of the known forms."""
-    if _ACCOUNT.match(target):
-        return "account"
-    if _DIRECTORY.match(target):
-        return "directory"
-    if _FOLDER.match(target):
-        return "folder"
-    if _ROOT.match(target):
-        return "root"
-    return None
 
 
 @dataclass(frozen=True)
@@ -170,6 +147,11 @@ class Ignored:
 
     def describe(self) -> str:
         return self.reason
+
+    @property
+    def why(self) -> str:
+        """The reason without its `ignored: ` prefix, for places that already say it was ignored."""
+        return self.reason.removeprefix("ignored: ")
 
 
 Intake: TypeAlias = ShareSignal | LogRange | Ignored

@@ -11,16 +11,17 @@ someone else and is kept exactly as it was.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from sharetrust.model import is_account_uid
 
 ECS_SERVICE = "ecs.aliyuncs.com"
 ANY_ECS = f"*@{ECS_SERVICE}"
 RD_ID_KEY = "sts:ServiceOwnerRDId"
 RD_PATH_KEY = "sts:ServiceOwnerRDPath"
-_ACCOUNT_PRINCIPAL = re.compile(r"^(\d+)@ecs\.aliyuncs\.com$")
+_ACCOUNT_PRINCIPAL_SUFFIX = f"@{ECS_SERVICE}"
 
 # A trust document may not be empty; with no sharees and nothing else in it, the role trusts nobody.
 NOBODY = {"Action": "sts:AssumeRole", "Effect": "Deny", "Principal": {"Service": [ANY_ECS]}}
@@ -48,11 +49,19 @@ def account_principals(statement: dict[str, Any]) -> list[str] | None:
         return None
     uids = []
     for service in _as_list(principal["Service"]):
-        match = _ACCOUNT_PRINCIPAL.match(str(service))
-        if match is None:
+        uid = account_of_principal(service)
+        if uid is None:
             return None
-        uids.append(match.group(1))
+        uids.append(uid)
     return uids or None
+
+
+def account_of_principal(service: object) -> str | None:
+    """The UID of a `<uid>@ecs.aliyuncs.com` service principal (the one UID rule), else None."""
+    if not isinstance(service, str) or not service.endswith(_ACCOUNT_PRINCIPAL_SUFFIX):
+        return None
+    uid = service[: -len(_ACCOUNT_PRINCIPAL_SUFFIX)]
+    return uid if is_account_uid(uid) else None
 
 
 def directory_condition(statement: dict[str, Any]) -> tuple[str, str] | None:
@@ -130,6 +139,10 @@ class TrustPolicy:
     def with_managed(
         self, accounts: Iterable[str], directories: Iterable[str], folder_patterns: Iterable[str]
     ) -> TrustPolicy:
+        accounts = frozenset(accounts)
+        invalid = sorted(a for a in accounts if not is_account_uid(a))
+        if invalid:  # callers build accounts from ShareTargets; this guards the one document that matters
+            raise ValueError(f"not account UIDs: {', '.join(map(repr, invalid[:5]))}")
         return TrustPolicy(self.foreign, frozenset(accounts), frozenset(directories), frozenset(folder_patterns))
 
     def managed_statements(self) -> list[dict[str, Any]]:

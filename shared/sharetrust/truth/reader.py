@@ -7,7 +7,6 @@ or stale event can never widen access (the Cloud Custodian lesson: re-fetch the 
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
@@ -16,21 +15,17 @@ from sharetrust.cloud.ecs import EcsGateway, ImageRecord, SnapshotRecord
 from sharetrust.cloud.kms import KmsGateway
 from sharetrust.cloud.resourcemanager import ResourceManagerGateway
 from sharetrust.cloud.resourcesharing import ResourceSharingGateway, ShareRecord
-from sharetrust.model import EncryptedResource, KeyRef, ResourceKind, ShareTarget
+from sharetrust.model import EncryptedResource, InvalidShareTarget, KeyRef, ResourceKind, ShareTarget, target_kind
 
 LIVE = ("Associated", "Associating")
-_ACCOUNT = re.compile(r"^\d{1,20}$")
 
 
 def target_of(raw: str, folder_path: dict[str, str]) -> ShareTarget | None:
     """A Resource Sharing target id as a ShareTarget (folders need their RDPath resolved)."""
-    if _ACCOUNT.match(raw):
-        return ShareTarget.account(raw)
-    if raw.startswith("rd-"):
-        return ShareTarget.directory(raw)
-    if raw.startswith(("fd-", "r-")) and raw in folder_path:
-        return ShareTarget.folder(raw, folder_path[raw])
-    return None
+    try:
+        return ShareTarget.parse(raw, folder_path)
+    except InvalidShareTarget:
+        return None
 
 
 @dataclass(frozen=True)
@@ -114,7 +109,7 @@ class TruthReader:
             t.entity_id: self._manager.folder_path(t.entity_id)
             for s in shares
             for t in s.targets
-            if t.entity_id.startswith(("fd-", "r-"))
+            if target_kind(t.entity_id) in ("folder", "root")
         }
         by_resource = self._share_targets(shares, folder_paths)
         for share in shares:
@@ -167,7 +162,8 @@ class TruthReader:
         disks = [snapshots[s] for s in image.snapshot_ids if s in snapshots]
         if not any(d.encrypted for d in disks):
             return  # an unencrypted image needs no role
-        sharees = [ShareTarget.account(uid) for uid in self._ecs.image_sharees(region, image.id)]
+        # ECS names accounts only; anything not a UID cannot be trusted as one.
+        sharees = [t for uid in self._ecs.image_sharees(region, image.id) if (t := target_of(uid, {})) is not None]
         self._add(facts, "image", region, image.id, disks, sharees, by_resource)
 
     def _add(
