@@ -7,10 +7,11 @@ that failed only because the role was not ready.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from sharetrust.apply.converge import RoleConverger, RoleOutcome
+from sharetrust.apply.converge import RoleConverger, RoleOutcome, Target
 from sharetrust.apply.role_lock import RoleLock
 from sharetrust.cloud.ecs import EcsGateway
 from sharetrust.cloud.kms import KmsGateway
@@ -22,13 +23,14 @@ from sharetrust.cloud.sls import SlsGateway
 from sharetrust.cloud.sts import StsGateway
 from sharetrust.events import Ignored, LogRange, ShareSignal, decode, decode_log_row
 from sharetrust.model import ROLE_FOR_KIND, EncryptedResource, ResourceKind, ShareTarget, is_account_uid
-from sharetrust.plan.desired import DesiredRole, desired_role
+from sharetrust.plan.desired import desired_role
 from sharetrust.plan.role_plan import PlanSettings, RolePlan
 from sharetrust.report import DecisionLog, Summary
 from sharetrust.settings import Settings
 from sharetrust.truth.reader import AccountFacts, FailedShare, TruthReader
 
 KINDS: tuple[ResourceKind, ...] = ("image", "snapshot")
+DECISION_LIST_MAX = 20  # a decision line names this many event ids / resources, then gives the count
 PRUNING_EVENTS = {"DisassociateResourceShare", "DeleteResourceShare"}
 
 
@@ -51,15 +53,16 @@ class Engine:
     def handle(self, payloads: Iterable[object]) -> Summary:
         summary = Summary(dry_run=self.settings.dry_run)
         batch = _Batch()
-        for payload in payloads:
-            for intake in decode(payload):
-                self._take(intake, batch, summary)
-        if batch.signals:
-            try:
+        try:
+            for payload in payloads:
+                for intake in decode(payload):
+                    self._take(intake, batch, summary)
+            if batch.signals:
                 self._converge(batch.signals, summary)
-            except CloudError as failed:
-                summary.errors.append(f"reading the current state failed: {failed}")
-                self.log.decide("error", error=str(failed), dry_run=self.settings.dry_run)
+        except CloudError as failed:
+            # A call every later step depends on (the caller's identity, the region list) failed.
+            summary.errors.append(failed.one_line())
+            self.log.decide("error", error=failed.one_line(), dry_run=self.settings.dry_run)
         summary.api_calls = self.session.calls.copy()
         return summary
 
@@ -101,9 +104,9 @@ class Engine:
             )
         except CloudError as failed:
             # Failing the invocation makes the trigger deliver the same range again.
-            summary.errors.append(
-                f"pulling {log_range.project}/{log_range.logstore} shard {log_range.shard_id}: {failed}"
-            )
+            error = f"pulling {log_range.describe()}: {failed.one_line()}"
+            summary.errors.append(error)
+            self.log.decide("error", error=error, dry_run=self.settings.dry_run)
             return
         for row in rows:
             self._take(decode_log_row(row.contents), batch, summary)
@@ -117,10 +120,12 @@ class Engine:
     # -- convergence ------------------------------------------------------------------------
     def _converge(self, signals: list[ShareSignal], summary: Summary) -> None:
         kinds = self._kinds(signals)
-        regions = list(self.settings.regions) or self.ecs.regions(self.settings.home_region)
+        pruning = {kind for kind in kinds if any(self._prunes(s, kind) for s in signals)}
+        regions, skipped = self._regions(need_all=bool(pruning))
         reader = TruthReader(
             self.account,
             regions,
+            skipped,
             self.ecs,
             KmsGateway(self.session),
             ResourceSharingGateway(self.session),
@@ -129,29 +134,75 @@ class Engine:
         facts = reader.read(frozenset(kinds))
         summary.resources_inspected += facts.inspected
         summary.warnings += facts.refused
+        self._report_unread(facts, signals, bool(pruning), summary)
         pending = self._failed_ecs_shares(signals, facts, summary)
-        lock = RoleLock(self.ram) if self.settings.lock_roles else None
+        lock = RoleLock(self.ram, self.session.deadline, note=self._lock_note) if self.settings.lock_roles else None
         converger = RoleConverger(self.ram, PlanSettings(self.settings.service_key_policy), lock)
         for kind in KINDS:
             if kind not in kinds:
                 continue
-            prune = any(self._prunes(s, kind) for s in signals)
 
-            def target(fresh: bool, kind: ResourceKind = kind) -> DesiredRole:
+            def target(fresh: bool, kind: ResourceKind = kind) -> Target:
                 current = facts
                 if fresh:
                     reader.forget()
                     current = reader.read(frozenset(kinds))
-                return desired_role(kind, self.account, self._with_pending(current.resources, pending))
+                desired = desired_role(kind, self.account, self._with_pending(current.resources, pending))
+                if kind not in pruning:
+                    return Target(desired, prune=False)
+                if not current.complete:
+                    why = "; ".join(f"{region}: {reason}" for region, reason in sorted(current.unread.items()))
+                    return Target(desired, prune=False, prune_skipped=f"the view is partial ({why})")
+                return Target(desired, prune=True)
 
             if self.settings.dry_run:
-                plan = converger.plan(kind, target(False), prune=prune)
-                outcome = RoleOutcome(kind, ROLE_FOR_KIND[kind], plan, error="; ".join(plan.errors) or None)
+                planned = target(False)
+                plan = converger.plan(kind, planned)
+                outcome = RoleOutcome(
+                    kind,
+                    ROLE_FOR_KIND[kind],
+                    plan,
+                    error="; ".join(plan.errors) or None,
+                    prune_skipped=planned.prune_skipped,
+                )
             else:
-                outcome = converger.converge(kind, target, prune=prune)
+                outcome = converger.converge(kind, target)
             self._report(outcome, signals, [r for r in facts.resources if r.kind == kind], summary)
             if outcome.error is None:
                 self._follow_up(kind, facts.failed_shares + pending, summary)
+
+    def _regions(self, *, need_all: bool) -> tuple[list[str], dict[str, str]]:
+        """The regions to read, and those left out on purpose. A removal needs every region the account
+        has, so then the full list is read even when SHARETRUST_REGIONS names fewer."""
+        configured = list(self.settings.regions)
+        if configured and not need_all:
+            return configured, {}
+        try:
+            every = self.ecs.regions(self.settings.home_region)
+        except CloudError as failed:
+            if not configured:
+                raise
+            return configured, {"(all regions)": f"the region list could not be read: {failed.one_line()}"}
+        if not configured:
+            return every, {}
+        skipped = {region: "not read: not in SHARETRUST_REGIONS" for region in every if region not in configured}
+        return configured, skipped
+
+    def _report_unread(self, facts: AccountFacts, signals: list[ShareSignal], pruning: bool, summary: Summary) -> None:
+        """A failed region is an error where it matters (an event of that region, or a removal it
+        blocks), so the invocation is retried; otherwise a warning. A skipped region only matters
+        for removals, and retrying does not change a setting: a warning."""
+        event_regions = {s.region for s in signals}
+        for region, reason in sorted(facts.unread.items()):
+            failed = region in facts.failed_regions or region == "(all regions)"
+            if failed and (pruning or region in event_regions):
+                summary.errors.append(reason)
+                self.log.decide("error", region=region, error=reason, dry_run=self.settings.dry_run)
+            elif failed or pruning:
+                summary.warnings.append(f"{region}: {reason}")
+
+    def _lock_note(self, message: str) -> None:
+        self.log.decide("lock", message=message)
 
     def _kinds(self, signals: list[ShareSignal]) -> set[ResourceKind]:
         kinds: set[ResourceKind] = set()
@@ -252,6 +303,8 @@ class Engine:
         summary.keys_added += plan.added_keys
         summary.keys_removed += plan.removed_keys
         summary.warnings += plan.warnings
+        if outcome.prune_skipped:
+            summary.warnings.append(f"{outcome.role_name}: nothing removed: {outcome.prune_skipped}")
         change = {
             "create_role": plan.create_role_with is not None,
             "update_trust": plan.new_trust is not None,
@@ -268,19 +321,28 @@ class Engine:
             "writes": outcome.writes,
             "attempts": outcome.attempts,
             "error": outcome.error,
+            "prune_skipped": outcome.prune_skipped,
         }
         summary.roles.append(role)
         if outcome.error:
             summary.errors.append(outcome.error)
+        event_ids = [s.event_id for s in signals]
         self.log.decide(
             "role" if not outcome.error else "role-failed",
             role=outcome.role_name,
-            event_ids=[s.event_id for s in signals],
-            resources={r.id: [str(t) for t in r.sharees] for r in resources},
+            event_ids=event_ids[:DECISION_LIST_MAX],
+            event_count=len(event_ids),
+            resources=dict(
+                itertools.islice(((r.id, [str(t) for t in r.sharees]) for r in resources), DECISION_LIST_MAX)
+            ),
+            resource_count=len(resources),
             sharees_added=list(plan.added_principals),
             sharees_removed=list(plan.removed_principals),
             keys_added=list(plan.added_keys),
+            keys_removed=list(plan.removed_keys),
             change=change if plan.changes else "none",
+            writes=outcome.writes,
+            prune_skipped=outcome.prune_skipped,
             dry_run=self.settings.dry_run,
             error=outcome.error,
         )

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 from sharetrust.cloud.credentials import Credentials
 from sharetrust.cloud.endpoints import Endpoints
 from sharetrust.cloud.session import CloudSession
+from sharetrust.deadline import DEFAULT_SECONDS, Deadline
 from sharetrust.engine import Engine
 from sharetrust.report import DecisionLog, Summary
 from sharetrust.settings import Settings
@@ -34,8 +35,19 @@ def run(
     account = getattr(context, "account_id", None) if context is not None else None
     if settings.account_uid is None and account:
         settings = replace(settings, account_uid=str(account))
-    session = CloudSession(Credentials.resolve(context, environ), Endpoints.from_environment(environ))
+    deadline = Deadline.after(settings.deadline_seconds or _default_budget(context))
+    endpoints = Endpoints.from_environment(environ)
+    credentials = Credentials.resolve(context, environ, local_endpoint=endpoints.override is not None)
+    session = CloudSession(credentials, endpoints, deadline=deadline)
     return Engine(session, settings, DecisionLog(log_stream)).handle(payloads)
+
+
+def _default_budget(context: Any) -> float:
+    """Inside FC: the function's timeout (context.function.timeout) less a margin; elsewhere 60 s."""
+    timeout = getattr(getattr(context, "function", None), "timeout", None)
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
+        return Deadline.for_function(float(timeout))
+    return DEFAULT_SECONDS
 
 
 def fc_handler(event: bytes | str, context: Any) -> str:

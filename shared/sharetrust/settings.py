@@ -38,6 +38,9 @@ class Settings:
     home_region: str = "cn-hangzhou"
     account_uid: str | None = None  # None: ask STS (or take FC's context.account_id)
     lock_roles: bool = True
+    # Seconds one invocation may take, every retry and lock wait included. None: 60 s, or in
+    # Function Compute the function's timeout less a margin (deadline.Deadline.for_function).
+    deadline_seconds: float | None = None
 
     @staticmethod
     def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
@@ -53,6 +56,15 @@ class Settings:
         account = env.get("SHARETRUST_ACCOUNT_ID", "").strip() or None
         if account is not None and not is_account_uid(account):
             raise SettingsError(f"SHARETRUST_ACCOUNT_ID must be an account UID (1–20 digits), got {account!r}")
+        raw_deadline = env.get("SHARETRUST_DEADLINE_SECONDS", "").strip()
+        deadline: float | None = None
+        if raw_deadline:
+            try:
+                deadline = float(raw_deadline)
+            except ValueError:
+                deadline = -1.0
+            if not 1 <= deadline <= 86400:
+                raise SettingsError(f"SHARETRUST_DEADLINE_SECONDS must be seconds (1–86400), got {raw_deadline!r}")
         return Settings(
             dry_run=_flag(env, "SHARETRUST_DRY_RUN", False),
             retry_failed_shares=_flag(env, "SHARETRUST_RETRY_FAILED_SHARES", False),
@@ -61,4 +73,5 @@ class Settings:
             home_region=home,
             account_uid=account,
             lock_roles=_flag(env, "SHARETRUST_LOCK_ROLES", True),
+            deadline_seconds=deadline,
         )

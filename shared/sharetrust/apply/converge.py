@@ -23,14 +23,24 @@ ROLE_DESCRIPTION = "ECS uses this role to let sharees use encrypted shared resou
 POLICY_DESCRIPTION = "KMS keys of encrypted images/snapshots shared by this account. Managed by sharetrust."
 
 
+@dataclass(frozen=True)
+class Target:
+    """What a role must become, and whether this invocation may remove anything to get there."""
+
+    desired: DesiredRole
+    prune: bool  # an event asked for removal and every place that could still need access was read
+    prune_skipped: str | None = None  # why removal was asked for but not planned
+
+
 @dataclass
 class RoleOutcome:
     kind: ResourceKind
     role_name: str
     plan: RolePlan
     attempts: int = 0
-    writes: list[str] = field(default_factory=list)
+    writes: list[str] = field(default_factory=list)  # every write that succeeded, even if a later one failed
     error: str | None = None
+    prune_skipped: str | None = None
 
 
 def read_role(ram: RamGateway, kind: ResourceKind) -> RoleSnapshot:
@@ -47,9 +57,11 @@ def read_role(ram: RamGateway, kind: ResourceKind) -> RoleSnapshot:
     )
 
 
-def write_plan(ram: RamGateway, plan: RolePlan) -> list[str]:
-    """Applies a plan in an order that never leaves the role trusting more than its policy allows."""
-    writes: list[str] = []
+def write_plan(ram: RamGateway, plan: RolePlan, writes: list[str]) -> None:
+    """Applies a plan in an order that never leaves the role trusting more than its policy allows.
+
+    Each write is appended to `writes` as soon as it succeeds, so a later failure still reports it.
+    """
     if plan.create_policy_with:
         ram.create_policy(plan.policy_name, plan.create_policy_with, POLICY_DESCRIPTION)
         writes.append(f"CreatePolicy {plan.policy_name}")
@@ -68,7 +80,6 @@ def write_plan(ram: RamGateway, plan: RolePlan) -> list[str]:
     for policy in plan.detach:
         ram.detach(plan.role_name, policy)
         writes.append(f"DetachPolicyFromRole {policy[1]}")
-    return writes
 
 
 class RoleConverger:
@@ -88,34 +99,39 @@ class RoleConverger:
         self._sleep = sleep
         self._random = random.Random()
 
-    def plan(self, kind: ResourceKind, desired: DesiredRole, *, prune: bool) -> RolePlan:
-        return plan_role_changes(read_role(self._ram, kind), desired, self._settings, prune=prune)
+    def plan(self, kind: ResourceKind, target: Target) -> RolePlan:
+        return plan_role_changes(read_role(self._ram, kind), target.desired, self._settings, prune=target.prune)
 
-    def converge(self, kind: ResourceKind, desired: Callable[[bool], DesiredRole], *, prune: bool) -> RoleOutcome:
-        """`desired(fresh)` gives the target state; `fresh=True` asks for facts re-read under the lock."""
-        first = self.plan(kind, desired(False), prune=prune)
-        outcome = RoleOutcome(kind, ROLE_FOR_KIND[kind], first)
+    def converge(self, kind: ResourceKind, target_of: Callable[[bool], Target]) -> RoleOutcome:
+        """`target_of(fresh)` gives the target; `fresh=True` asks for facts re-read under the lock."""
+        target = target_of(False)
+        first = self.plan(kind, target)
+        outcome = RoleOutcome(kind, ROLE_FOR_KIND[kind], first, prune_skipped=target.prune_skipped)
         if first.errors or not first.changes:
             outcome.error = "; ".join(first.errors) or None
             return outcome
         try:
             if self._lock is None:
-                self._converge_locked(kind, desired, prune, outcome)
+                self._converge_locked(kind, target_of, target.prune, outcome)
             else:
                 with self._lock.hold(outcome.role_name):
-                    self._converge_locked(kind, desired, prune, outcome)
-        except (CloudError, LockTimeout) as failed:
+                    self._converge_locked(kind, target_of, target.prune, outcome)
+        except CloudError as failed:
+            outcome.error = failed.one_line()
+        except LockTimeout as failed:
             outcome.error = str(failed)
         return outcome
 
     def _converge_locked(
-        self, kind: ResourceKind, desired: Callable[[bool], DesiredRole], prune: bool, outcome: RoleOutcome
+        self, kind: ResourceKind, target_of: Callable[[bool], Target], prune: bool, outcome: RoleOutcome
     ) -> None:
-        # Pruning decides on absence, so it needs facts read after every earlier writer finished.
-        target = desired(prune)
+        # Pruning decides on absence, so it needs facts read after every earlier writer finished;
+        # if that read is partial, the fresh target says so and plans no removal.
+        target = target_of(True) if prune else target_of(False)
+        outcome.prune_skipped = target.prune_skipped
         for attempt in range(1, self._max_attempts + 1):
             outcome.attempts = attempt
-            plan = self.plan(kind, target, prune=prune)
+            plan = self.plan(kind, target)
             if plan.errors:
                 outcome.plan, outcome.error = plan, "; ".join(plan.errors)
                 return
@@ -124,12 +140,12 @@ class RoleConverger:
             if attempt == 1:
                 outcome.plan = plan  # what is reported: the plan made under the lock
             try:
-                outcome.writes += write_plan(self._ram, plan)
+                write_plan(self._ram, plan, outcome.writes)
             except CloudError as conflict:
                 if conflict.code not in ("EntityAlreadyExists.Role", "EntityAlreadyExists.Policy"):
                     raise
                 # Created concurrently by someone else: re-read and plan again.
-            if not self.plan(kind, target, prune=prune).changes:
+            if not self.plan(kind, target).changes:
                 return
             self._sleep(self._random.uniform(0.05, 0.2 * attempt))  # lost update: back off, merge, retry
         outcome.error = f"{outcome.role_name} still differs after {self._max_attempts} attempts (concurrent writers?)"

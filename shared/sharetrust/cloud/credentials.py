@@ -3,10 +3,20 @@ or the default credential chain of alibabacloud_credentials."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+NO_CREDENTIALS = (
+    "no credentials: looked in the Function Compute context and in ALIBABA_CLOUD_ACCESS_KEY_ID / "
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET (with ALIBABA_CLOUD_SECURITY_TOKEN for STS keys)"
+)
+CHAIN_SOURCES = (
+    "then in the default chain: ALIBABA_CLOUD_CREDENTIALS_FILE or ~/.alibabacloud/credentials.ini, "
+    "~/.aliyun/config.json, OIDC (ALIBABA_CLOUD_OIDC_*), the ECS instance's RAM role"
+)
 
 
 class CredentialsError(RuntimeError):
@@ -42,21 +52,36 @@ class Credentials:
     @staticmethod
     def from_default_chain() -> Credentials:
         """The official default chain (profile file, ECS RAM role, OIDC, ...)."""
+        # The chain logs a traceback per provider it tries ("credentials" logger); the one message
+        # below says the same in a line.
+        chain_log = logging.getLogger("credentials")
+        was_disabled, chain_log.disabled = chain_log.disabled, True
         try:
             from alibabacloud_credentials.client import Client as CredentialClient
 
             credential = CredentialClient().get_credential()
         except Exception as failed:  # the chain raises plain exceptions of several kinds
-            raise CredentialsError(
-                "no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET "
-                f"(and ALIBABA_CLOUD_SECURITY_TOKEN for STS), or configure the default chain ({failed})"
-            ) from None
+            reason = " ".join(str(failed).split())[:200]
+            raise CredentialsError(f"{NO_CREDENTIALS}; {CHAIN_SOURCES} (the chain said: {reason})") from None
+        finally:
+            chain_log.disabled = was_disabled
         return Credentials(
             credential.get_access_key_id(), credential.get_access_key_secret(), credential.get_security_token()
         )
 
     @staticmethod
-    def resolve(context: Any = None, environ: Mapping[str, str] | None = None) -> Credentials:
-        """FC context first, then the environment, then the default chain."""
+    def resolve(
+        context: Any = None, environ: Mapping[str, str] | None = None, *, local_endpoint: bool = False
+    ) -> Credentials:
+        """FC context first, then the environment, then the default chain.
+
+        With SHARETRUST_ENDPOINT set (`local_endpoint`), the chain is not tried: it would probe the ECS
+        metadata service and read profile files meant for the real cloud.
+        """
         found = Credentials.from_fc_context(context) if context is not None else None
-        return found or Credentials.from_environment(environ) or Credentials.from_default_chain()
+        found = found or Credentials.from_environment(environ)
+        if found is not None:
+            return found
+        if local_endpoint:
+            raise CredentialsError(f"{NO_CREDENTIALS}; with SHARETRUST_ENDPOINT set, nothing else is tried")
+        return Credentials.from_default_chain()

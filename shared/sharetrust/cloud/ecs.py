@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from sharetrust.cloud.batches import chunks
@@ -44,8 +43,10 @@ class EcsGateway:
     def regions(self, home_region: str) -> list[str]:
         from alibabacloud_ecs20140526 import models
 
-        body = self._session.call(
-            "Ecs:DescribeRegions", lambda: self._client(home_region).describe_regions(models.DescribeRegionsRequest())
+        body = self._session.pop(
+            "Ecs:DescribeRegions",
+            self._client(home_region).describe_regions_with_options,
+            models.DescribeRegionsRequest(),
         ).body
         return [r.region_id for r in body.regions.region]
 
@@ -62,8 +63,8 @@ class EcsGateway:
                 request = models.DescribeImagesRequest(
                     region_id=region, image_owner_alias="self", image_id=ids, page_number=page, page_size=PAGE
                 )
-                body = self._session.call(
-                    "Ecs:DescribeImages", partial(self._client(region).describe_images, request)
+                body = self._session.pop(
+                    "Ecs:DescribeImages", self._client(region).describe_images_with_options, request
                 ).body
                 images = body.images.image if body.images and body.images.image else []
                 for image in images:
@@ -86,8 +87,8 @@ class EcsGateway:
                 request = models.DescribeSnapshotsRequest(
                     region_id=region, snapshot_ids=json.dumps(batch), max_results=PAGE, next_token=token
                 )
-                body = self._session.call(
-                    "Ecs:DescribeSnapshots", partial(self._client(region).describe_snapshots, request)
+                body = self._session.pop(
+                    "Ecs:DescribeSnapshots", self._client(region).describe_snapshots_with_options, request
                 ).body
                 for snap in body.snapshots.snapshot if body.snapshots and body.snapshots.snapshot else []:
                     found[snap.snapshot_id] = SnapshotRecord(
@@ -108,9 +109,10 @@ class EcsGateway:
             request = models.DescribeImageSharePermissionRequest(
                 region_id=region, image_id=image_id, page_number=page, page_size=PAGE
             )
-            body = self._session.call(
+            body = self._session.pop(
                 "Ecs:DescribeImageSharePermission",
-                partial(self._client(region).describe_image_share_permission, request),
+                self._client(region).describe_image_share_permission_with_options,
+                request,
             ).body
             accounts = body.accounts.account if body.accounts and body.accounts.account else []
             sharees.extend(str(a.aliyun_id) for a in accounts)
@@ -123,7 +125,8 @@ class EcsGateway:
 
         for batch in chunks(accounts, SHARE_BATCH):
             request = models.ModifyImageSharePermissionRequest(region_id=region, image_id=image_id, add_account=batch)
-            self._session.call(
+            self._session.pop(
                 "Ecs:ModifyImageSharePermission",
-                partial(self._client(region).modify_image_share_permission, request),
+                self._client(region).modify_image_share_permission_with_options,
+                request,
             )

@@ -24,9 +24,10 @@ class KmsGateway:
         from alibabacloud_kms20160120 import models
 
         try:
-            meta = self._session.call(
+            meta = self._session.pop(
                 "Kms:DescribeKey",
-                lambda: self._client(region).describe_key(models.DescribeKeyRequest(key_id=key_id)),
+                self._client(region).describe_key_with_options,
+                models.DescribeKeyRequest(key_id=key_id),
             ).body.key_metadata
         except CloudError as error:
             if error.code in ("Forbidden.KeyNotFound", "Forbidden.ResourceNotFound"):
@@ -35,11 +36,10 @@ class KmsGateway:
         # Arn = acs:kms:<region>:<uid>:key/<id>; the owner comes from it, not from the caller.
         parts = str(meta.arn).split(":")
         account = parts[3] if len(parts) > 4 else owner_uid
-        aliases = self._session.call(
+        aliases = self._session.pop(
             "Kms:ListAliasesByKeyId",
-            lambda: self._client(region).list_aliases_by_key_id(
-                models.ListAliasesByKeyIdRequest(key_id=meta.key_id, page_size=100)
-            ),
+            self._client(region).list_aliases_by_key_id_with_options,
+            models.ListAliasesByKeyIdRequest(key_id=meta.key_id, page_size=100),
         ).body.aliases
         names = [a.alias_name for a in aliases.alias] if aliases and aliases.alias else []
         is_service = any(str(n).startswith(SERVICE_ALIAS_PREFIX) for n in names)

@@ -30,8 +30,8 @@ class RamGateway:
         from alibabacloud_ram20150501 import models
 
         try:
-            body = self._session.call(
-                "Ram:GetRole", lambda: self._client().get_role(models.GetRoleRequest(role_name=name))
+            body = self._session.pop(
+                "Ram:GetRole", self._client().get_role_with_options, models.GetRoleRequest(role_name=name)
             ).body
         except CloudError as error:
             if error.code == "EntityNotExist.Role":
@@ -45,13 +45,13 @@ class RamGateway:
         request = models.CreateRoleRequest(
             role_name=name, assume_role_policy_document=trust_document, description=description
         )
-        self._session.call("Ram:CreateRole", lambda: self._client().create_role(request))
+        self._session.pop("Ram:CreateRole", self._client().create_role_with_options, request)
 
     def update_trust(self, name: str, trust_document: str) -> None:
         from alibabacloud_ram20150501 import models
 
         request = models.UpdateRoleRequest(role_name=name, new_assume_role_policy_document=trust_document)
-        self._session.call("Ram:UpdateRole", lambda: self._client().update_role(request))
+        self._session.pop("Ram:UpdateRole", self._client().update_role_with_options, request)
 
     def _custom_policy(self, name: str) -> Any | None:
         """GetPolicy's body for a custom policy, or None when the policy does not exist."""
@@ -59,7 +59,7 @@ class RamGateway:
 
         request = models.GetPolicyRequest(policy_name=name, policy_type="Custom")
         try:
-            return self._session.call("Ram:GetPolicy", lambda: self._client().get_policy(request)).body
+            return self._session.pop("Ram:GetPolicy", self._client().get_policy_with_options, request).body
         except CloudError as error:
             if error.code == "EntityNotExist.Policy":
                 return None
@@ -75,7 +75,7 @@ class RamGateway:
         from alibabacloud_ram20150501 import models
 
         request = models.CreatePolicyRequest(policy_name=name, policy_document=document, description=description)
-        self._session.call("Ram:CreatePolicy", lambda: self._client().create_policy(request))
+        self._session.pop("Ram:CreatePolicy", self._client().create_policy_with_options, request)
 
     def create_policy_version(self, name: str, document: str) -> None:
         from alibabacloud_ram20150501 import models
@@ -86,15 +86,15 @@ class RamGateway:
             set_as_default=True,
             rotate_strategy="DeleteOldestNonDefaultVersionWhenLimitExceeded",
         )
-        self._session.call("Ram:CreatePolicyVersion", lambda: self._client().create_policy_version(request))
+        self._session.pop("Ram:CreatePolicyVersion", self._client().create_policy_version_with_options, request)
 
     def attached(self, role: str) -> frozenset[PolicyRef]:
         from alibabacloud_ram20150501 import models
 
         request = models.ListPoliciesForRoleRequest(role_name=role)
         try:
-            body = self._session.call(
-                "Ram:ListPoliciesForRole", lambda: self._client().list_policies_for_role(request)
+            body = self._session.pop(
+                "Ram:ListPoliciesForRole", self._client().list_policies_for_role_with_options, request
             ).body
         except CloudError as error:
             if error.code == "EntityNotExist.Role":
@@ -108,7 +108,7 @@ class RamGateway:
 
         request = models.AttachPolicyToRoleRequest(policy_type=policy[0], policy_name=policy[1], role_name=role)
         try:
-            self._session.call("Ram:AttachPolicyToRole", lambda: self._client().attach_policy_to_role(request))
+            self._session.pop("Ram:AttachPolicyToRole", self._client().attach_policy_to_role_with_options, request)
         except CloudError as error:
             if error.code != "EntityAlreadyExists.Role.Policy":  # a concurrent writer got there first
                 raise
@@ -118,7 +118,7 @@ class RamGateway:
 
         request = models.DetachPolicyFromRoleRequest(policy_type=policy[0], policy_name=policy[1], role_name=role)
         try:
-            self._session.call("Ram:DetachPolicyFromRole", lambda: self._client().detach_policy_from_role(request))
+            self._session.pop("Ram:DetachPolicyFromRole", self._client().detach_policy_from_role_with_options, request)
         except CloudError as error:
             if error.code != "EntityNotExist.Role.Policy":
                 raise
@@ -129,7 +129,7 @@ class RamGateway:
 
         request = models.CreatePolicyRequest(policy_name=name, policy_document=LOCK_DOCUMENT, description=description)
         try:
-            self._session.call("Ram:CreatePolicy", lambda: self._client().create_policy(request))
+            self._session.pop("Ram:CreatePolicy", self._client().create_policy_with_options, request)
         except CloudError as error:
             if error.code == "EntityAlreadyExists.Policy":
                 return False
@@ -145,7 +145,7 @@ class RamGateway:
 
         request = models.DeletePolicyRequest(policy_name=name)
         try:
-            self._session.call("Ram:DeletePolicy", lambda: self._client().delete_policy(request))
+            self._session.pop("Ram:DeletePolicy", self._client().delete_policy_with_options, request)
         except CloudError as error:
             if error.code != "EntityNotExist.Policy":
                 raise

@@ -24,9 +24,10 @@ class ResourceManagerGateway:
         if folder_id not in self._paths:
             from alibabacloud_resourcemanager20200331 import models
 
-            body = self._session.call(
+            body = self._session.pop(
                 "ResourceManager:GetFolder",
-                lambda: self._client().get_folder(models.GetFolderRequest(folder_id=folder_id)),
+                self._client().get_folder_with_options,
+                models.GetFolderRequest(folder_id=folder_id),
             ).body
             self._paths[folder_id] = str(body.folder.resource_directory_path)
         return self._paths[folder_id]

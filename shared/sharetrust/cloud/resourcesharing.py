@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from sharetrust.cloud.batches import chunks
@@ -51,8 +50,8 @@ class ResourceSharingGateway:
             request = models.ListResourceSharesRequest(
                 resource_owner="Self", resource_share_status="Active", max_results=PAGE, next_token=token
             )
-            body = self._session.call(
-                "ResourceSharing:ListResourceShares", partial(self._client(region).list_resource_shares, request)
+            body = self._session.pop(
+                "ResourceSharing:ListResourceShares", self._client(region).list_resource_shares_with_options, request
             ).body
             shares.extend((s.resource_share_id, s.resource_share_name) for s in body.resource_shares or [])
             token = body.next_token or None
@@ -79,9 +78,10 @@ class ResourceSharingGateway:
             request = models.ListResourceShareAssociationsRequest(
                 association_type=kind, resource_share_ids=share_ids, max_results=PAGE, next_token=token
             )
-            body = self._session.call(
+            body = self._session.pop(
                 "ResourceSharing:ListResourceShareAssociations",
-                partial(self._client(region).list_resource_share_associations, request),
+                self._client(region).list_resource_share_associations_with_options,
+                request,
             ).body
             for a in body.resource_share_associations or []:
                 found.append(
@@ -111,7 +111,8 @@ class ResourceSharingGateway:
                 or None,
                 targets=batch or None,
             )
-            self._session.call(
+            self._session.pop(
                 "ResourceSharing:AssociateResourceShare",
-                partial(self._client(region).associate_resource_share, request),
+                self._client(region).associate_resource_share_with_options,
+                request,
             )

@@ -1,13 +1,15 @@
-"""One invocation's connection to the cloud: credentials, endpoints, retries and call accounting.
+"""One invocation's connection to the cloud: credentials, endpoints, retries, deadline and call accounting.
 
 Every SDK call goes through `CloudSession.call`, which counts it by action and retries throttling,
 5xx and dropped connections with exponential backoff and jitter, honouring `x-acs-retry-after`
-(the SDK itself never retries: sdk-wire.md §1.6).
+(the SDK itself never retries: sdk-wire.md §1.6). No attempt, timeout or backoff outlives the
+invocation's `Deadline`.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -17,22 +19,69 @@ from typing import Any, TypeVar
 
 from sharetrust.cloud.credentials import Credentials
 from sharetrust.cloud.endpoints import Endpoints
+from sharetrust.deadline import DEFAULT_SECONDS, Deadline
 
 T = TypeVar("T")
 
 RETRYABLE_CODES = frozenset(
     {"Throttling", "Throttling.User", "Throttling.Api", "ServiceUnavailable", "InternalError", "UnknownError"}
 )
+DEADLINE_EXCEEDED = "DeadlineExceeded"
+TRANSPORT_ERROR = "TransportError"
+USER_AGENT = "sharetrust/0.1.0"  # in ActionTrail's userAgent, so an audit can tell sharetrust's calls apart
+CONNECT_TIMEOUT_MS = 5000
+READ_TIMEOUT_MS = 10000
+_MESSAGE_MAX = 300
+
+_CREDENTIAL_CODES = re.compile(
+    r"^(InvalidAccessKeyId|SignatureDoesNotMatch|SignatureNotMatch|InvalidSecurityToken|MissingSecurityToken"
+    r"|SecurityToken|IncompleteSignature|InvalidAccessKeySecret|Unauthorized|InvalidTimeStamp)"
+)
+_PERMISSION_CODES = re.compile(r"^(Forbidden|NoPermission|AccessDenied|NotAuthorized|NoAuth)")
 
 
 class CloudError(RuntimeError):
     """A cloud call failed for good. `code` is the service's error code (or the transport failure)."""
 
     def __init__(self, action: str, code: str, message: str, status: int | None = None) -> None:
+        message = _one_line(message)
         super().__init__(f"{action} failed: {code}: {message}")
         self.action = action
         self.code = code
         self.status = status
+
+    @property
+    def throttled(self) -> bool:
+        return self.code.startswith("Throttling")
+
+    @property
+    def hint(self) -> str:
+        """What the operator should check, for a one-line message."""
+        if self.code == TRANSPORT_ERROR:
+            return "cannot reach the service: check SHARETRUST_ENDPOINT, the network and any proxy"
+        if self.code == DEADLINE_EXCEEDED:
+            return (
+                "no answer within the invocation's deadline: check SHARETRUST_ENDPOINT and the network, "
+                "or raise SHARETRUST_DEADLINE_SECONDS"
+            )
+        if _CREDENTIAL_CODES.match(self.code):
+            return (
+                "check the credentials (ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET / "
+                "ALIBABA_CLOUD_SECURITY_TOKEN, or the function's role)"
+            )
+        if _PERMISSION_CODES.match(self.code) or self.status == 403:
+            return f"the caller may not call {self.action}: grant it in the function role's permission policy"
+        if self.throttled or self.code in RETRYABLE_CODES or (self.status or 0) >= 500:
+            return "the service is throttling or failing: a later retry completes the change"
+        return ""
+
+    def one_line(self) -> str:
+        return f"{self} ({self.hint})" if self.hint else str(self)
+
+
+def _one_line(message: str) -> str:
+    flat = " ".join(message.split())
+    return flat if len(flat) <= _MESSAGE_MAX else flat[: _MESSAGE_MAX - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -47,14 +96,18 @@ def error_code(error: BaseException) -> tuple[str, int | None, str]:
     code = getattr(error, "code", None)
     get_log_code = getattr(error, "get_error_code", None)  # aliyun-log's LogException
     if code is None and callable(get_log_code):
-        return str(get_log_code()), getattr(error, "resp_status", None), str(error)
+        log_code = str(get_log_code())
+        status = getattr(error, "resp_status", None)
+        if log_code == "LogRequestError" and status == 200:  # LogClient's default status: no answer at all
+            return TRANSPORT_ERROR, None, str(error)
+        return log_code, status, str(error)
     data = getattr(error, "data", None)
     status = getattr(error, "status_code", None)
     if status is None and isinstance(data, dict):
         status = data.get("statusCode")
     message = str(getattr(error, "message", "") or error)
     if type(error).__name__ == "UnretryableException" or not code:
-        return "TransportError", None, message
+        return TRANSPORT_ERROR, None, message
     return str(code), int(status) if status is not None else None, message
 
 
@@ -63,7 +116,9 @@ class CloudSession:
     credentials: Credentials
     endpoints: Endpoints = field(default_factory=Endpoints)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    read_timeout_ms: int = 10000
+    deadline: Deadline = field(default_factory=lambda: Deadline.after(DEFAULT_SECONDS))
+    read_timeout_ms: int = READ_TIMEOUT_MS
+    connect_timeout_ms: int = CONNECT_TIMEOUT_MS
     calls: Counter[str] = field(default_factory=Counter)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -79,10 +134,13 @@ class CloudSession:
             security_token=self.credentials.security_token,
             endpoint=self.endpoints.host(product, region),
             protocol=self.endpoints.protocol,
+            # With SHARETRUST_ENDPOINT the endpoint itself is the proxy, set explicitly: darabonba would
+            # otherwise take HTTP_PROXY from the environment and ignore NO_PROXY (sdk-wire.md §1).
             http_proxy=self.endpoints.proxy,
             region_id=region,
             read_timeout=self.read_timeout_ms,
-            connect_timeout=5000,
+            connect_timeout=self.connect_timeout_ms,
+            user_agent=USER_AGENT,
         )
 
     def client(self, product: str, region: str, factory: Callable[[Any], T]) -> T:
@@ -93,10 +151,35 @@ class CloudSession:
                 self._clients[key] = factory(self.pop_config(product, region))
             return self._clients[key]  # type: ignore[no-any-return]
 
+    def timeouts(self) -> tuple[float, float]:
+        """(connect, read) seconds for the next attempt: the usual ones, cut to what the deadline leaves."""
+        left = self.deadline.remaining()
+        return min(self.connect_timeout_ms / 1000, left), min(self.read_timeout_ms / 1000, left)
+
+    def runtime(self) -> Any:
+        """POP RuntimeOptions for one attempt: the SDK's own retries off, timeouts within the deadline."""
+        from alibabacloud_tea_util.models import RuntimeOptions
+
+        connect, read = self.timeouts()
+        return RuntimeOptions(
+            autoretry=False, connect_timeout=max(1, int(connect * 1000)), read_timeout=max(1, int(read * 1000))
+        )
+
+    def pop(self, action: str, method: Callable[[Any, Any], T], request: Any) -> T:
+        """A POP SDK `<name>_with_options(request, runtime)` call, each attempt with fresh timeouts."""
+        return self.call(action, lambda: method(request, self.runtime()))
+
     def call(self, action: str, fn: Callable[[], T]) -> T:
-        """Runs one SDK call with retries; raises CloudError when it fails for good."""
+        """Runs one SDK call with retries; raises CloudError when it fails for good or the deadline passes.
+
+        `fn` is called once per attempt, so timeouts it takes from `runtime()` shrink with the deadline.
+        """
         attempt = 0
         while True:
+            if self.deadline.expired:
+                raise CloudError(
+                    action, DEADLINE_EXCEEDED, f"the invocation's {self.deadline.seconds:.0f} s deadline passed"
+                )
             attempt += 1
             with self._lock:
                 self.calls[action] += 1
@@ -104,10 +187,19 @@ class CloudSession:
                 return fn()
             except Exception as failure:  # SDK errors share no useful base class across versions
                 code, status, message = error_code(failure)
-                retryable = code in RETRYABLE_CODES or code == "TransportError" or (status or 0) >= 500
+                if code == TRANSPORT_ERROR and self.deadline.expired:
+                    code, message = DEADLINE_EXCEEDED, f"no answer within the {self.deadline.seconds:.0f} s deadline"
+                retryable = code in RETRYABLE_CODES or code == TRANSPORT_ERROR or (status or 0) >= 500
                 if not retryable or attempt >= self.retry.attempts:
+                    if retryable and attempt > 1:
+                        message = f"{message} (after {attempt} attempts)"
                     raise CloudError(action, code, message, status) from None
-                self.sleep(self._delay(attempt, getattr(failure, "retry_after", None)))
+                delay = self._delay(attempt, getattr(failure, "retry_after", None))
+                if delay >= self.deadline.remaining():
+                    raise CloudError(
+                        action, code, f"{message} (no time left to retry within the deadline)", status
+                    ) from None
+                self.sleep(delay)
 
     def _delay(self, attempt: int, retry_after_ms: Any) -> float:
         if isinstance(retry_after_ms, int) and retry_after_ms > 0:

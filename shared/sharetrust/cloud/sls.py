@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
-from sharetrust.cloud.session import CloudSession
+from sharetrust.cloud.session import USER_AGENT, CloudSession
 
 PULL_COUNT = 1000
 
@@ -27,6 +27,38 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+def _bounded_http(cloud: CloudSession) -> Any:
+    """A requests.Session whose every request fits the invocation's deadline.
+
+    LogClient retries connection errors and 5xx 10 times with a 1 s sleep and a 120 s timeout each
+    (sdk-wire.md §2.6): minutes against a silent endpoint. Here each request gets the session's
+    timeouts cut to the deadline, and a transport failure is raised in a form LogClient does not
+    retry (it retries only messages naming "HTTPConnectionPool"), so `CloudSession.call` does the
+    retrying with backoff, counted and bounded. With SHARETRUST_ENDPOINT set, proxies from the
+    environment are never applied to it.
+    """
+    import requests
+
+    class BoundedSession(requests.Session):
+        def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> Any:
+            if cloud.deadline.expired:
+                raise _Unanswered("no time left within the invocation's deadline")
+            kwargs["timeout"] = cloud.timeouts()
+            try:
+                return super().request(method, url, *args, **kwargs)
+            except requests.RequestException as failed:
+                reason = type(failed).__name__
+                raise _Unanswered(f"{reason}: the Log Service endpoint did not answer") from None
+
+    http = BoundedSession()
+    http.trust_env = cloud.endpoints.override is None
+    return http
+
+
+class _Unanswered(RuntimeError):
+    """A Log Service request that got no answer; LogClient wraps it as a non-retried LogRequestError."""
+
+
 class SlsGateway:
     def __init__(self, session: CloudSession) -> None:
         self._session = session
@@ -40,6 +72,9 @@ class SlsGateway:
 
             creds = self._session.credentials
             client: Any = LogClient(endpoint, creds.access_key_id, creds.access_key_secret, creds.security_token)
+            client.set_user_agent(USER_AGENT)
+            # LogClient sends through its own requests.Session (`_session`); ours bounds each attempt.
+            client._session = _bounded_http(self._session)
             host = urlsplit(endpoint if "://" in endpoint else f"http://{endpoint}").hostname or ""
             if _is_ip(host):
                 # The SDK only addresses a bare IP directly when given exactly "a.b.c.d"; with a port it would

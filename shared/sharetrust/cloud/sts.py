@@ -14,5 +14,7 @@ class StsGateway:
         from alibabacloud_sts20150401.client import Client
 
         client = self._session.client("sts", self._region, Client)
-        body = self._session.call("Sts:GetCallerIdentity", client.get_caller_identity).body
+        body = self._session.call(
+            "Sts:GetCallerIdentity", lambda: client.get_caller_identity_with_options(self._session.runtime())
+        ).body
         return str(body.account_id)

@@ -105,8 +105,12 @@ def plan_role_changes(
     except TrustPolicyError as unreadable:
         return RolePlan(role_name, policy_name, errors=(f"{role_name}: {unreadable}; not rewriting it",))
     base = before or TrustPolicy.empty()
+    ours: PolicyRef = ("Custom", policy_name)
+    # What the role grants now: the policy's keys count only while it is attached (a detached
+    # policy keeps its last document, which grants nothing and must not be re-granted).
+    granted = key_arns_in(current.policy_document or "") if ours in current.attached else frozenset()
     if not prune:
-        desired = _keep_existing(desired, base, current.policy_document)
+        desired = _keep_existing(desired, base, granted)
     after = base.with_managed(desired.accounts, desired.directories, desired.folder_patterns)
     errors: list[str] = []
     trust_text = after.render()
@@ -130,7 +134,6 @@ def plan_role_changes(
     attach: list[PolicyRef] = []
     detach: list[PolicyRef] = []
     create_policy = new_version = None
-    ours: PolicyRef = ("Custom", policy_name)
     if policy_text is not None:
         if not current.policy_exists:
             create_policy = policy_text
@@ -150,8 +153,8 @@ def plan_role_changes(
 
     before_principals = _principals(before) if before else set()
     after_principals = _principals(after)
-    old_keys = set() if current.policy_document is None else set(key_arns_in(current.policy_document))
-    new_keys = {k.arn for k in desired.cmks}
+    old_keys = set(granted)
+    new_keys = {k.arn for k in desired.cmks} if policy_text is not None else set()
     return RolePlan(
         role_name,
         policy_name,
@@ -169,8 +172,8 @@ def plan_role_changes(
     )
 
 
-def _keep_existing(desired: DesiredRole, trust: TrustPolicy, policy_document: str | None) -> DesiredRole:
-    kept_keys = {key_ref_of(arn) for arn in key_arns_in(policy_document or "")}
+def _keep_existing(desired: DesiredRole, trust: TrustPolicy, granted: frozenset[str]) -> DesiredRole:
+    kept_keys = {key_ref_of(arn) for arn in granted}
     return replace(
         desired,
         accounts=desired.accounts | trust.accounts,

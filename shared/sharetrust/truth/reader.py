@@ -15,6 +15,7 @@ from sharetrust.cloud.ecs import EcsGateway, ImageRecord, SnapshotRecord
 from sharetrust.cloud.kms import KmsGateway
 from sharetrust.cloud.resourcemanager import ResourceManagerGateway
 from sharetrust.cloud.resourcesharing import ResourceSharingGateway, ShareRecord
+from sharetrust.cloud.session import CloudError
 from sharetrust.model import EncryptedResource, InvalidShareTarget, KeyRef, ResourceKind, ShareTarget, target_kind
 
 LIVE = ("Associated", "Associating")
@@ -50,9 +51,24 @@ class AccountFacts:
     inspected: list[str] = field(default_factory=list)
     # Associations Resource Sharing refused for reasons sharetrust cannot fix (e.g. a service key).
     refused: list[str] = field(default_factory=list)
+    # Regions whose facts are missing, and why: skipped by a setting, or a read that failed. A
+    # region that failed part-way contributes nothing, so what is here was read whole.
+    unread: dict[str, str] = field(default_factory=dict)
+    failed_regions: set[str] = field(default_factory=set)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every place that could still need access was read: the only ground for a removal."""
+        return not self.unread
 
     def resource(self, resource_id: str) -> EncryptedResource | None:
         return next((r for r in self.resources if r.id == resource_id), None)
+
+    def absorb(self, region: AccountFacts) -> None:
+        self.resources += region.resources
+        self.failed_shares += region.failed_shares
+        self.inspected += region.inspected
+        self.refused += region.refused
 
 
 def _failed_for_role(status: str, message: str) -> bool:
@@ -67,6 +83,7 @@ class TruthReader:
         self,
         account_uid: str,
         regions: list[str],
+        skipped: dict[str, str],
         ecs: EcsGateway,
         kms: KmsGateway,
         sharing: ResourceSharingGateway,
@@ -74,15 +91,24 @@ class TruthReader:
     ) -> None:
         self.account_uid = account_uid
         self.regions = regions
+        self.skipped = skipped  # regions not read on purpose (a setting), with why
         self._ecs, self._kms, self._sharing, self._manager = ecs, kms, sharing, manager
         self._keys: dict[tuple[str, str], KeyRef] = {}
         self._facts: dict[frozenset[str], AccountFacts] = {}
 
     def read(self, kinds: frozenset[ResourceKind]) -> AccountFacts:
         if kinds not in self._facts:
-            facts = AccountFacts(self.account_uid)
+            facts = AccountFacts(self.account_uid, unread=dict(self.skipped))
             for region in self.regions:
-                self._read_region(region, kinds, facts)
+                part = AccountFacts(self.account_uid)
+                try:
+                    self._read_region(region, kinds, part)
+                except CloudError as failed:
+                    # One region failing does not stop the others; its access is never pruned.
+                    facts.unread[region] = f"reading {region} failed: {failed.one_line()}"
+                    facts.failed_regions.add(region)
+                    continue
+                facts.absorb(part)
             self._facts[kinds] = facts
         return self._facts[kinds]
 
