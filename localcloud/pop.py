@@ -7,6 +7,7 @@ RPC V1 HMAC-SHA1 (`Config(signature_algorithm="v2")`), told apart by a `Signatur
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -52,6 +53,25 @@ def _form_params(request: HttpRequest) -> list[tuple[str, str]]:
     return []
 
 
+def _who_and_what(caller: Caller | None, request: HttpRequest, params: Mapping[str, str]) -> dict[str, str]:
+    """The request log's caller, User-Agent and RAM target fields (what a scope check keys on)."""
+    if caller is None:
+        who = ""
+    elif caller.session is not None:
+        who = f"role/{caller.session.role_name}"
+    elif caller.kind == "ram-user":
+        who = f"user/{caller.user_name}"
+    else:
+        who = "root"
+    return {
+        "caller": who,
+        "user_agent": request.headers.get("user-agent", ""),
+        "role_name": params.get("RoleName", ""),
+        "policy_name": params.get("PolicyName", ""),
+        "policy_type": params.get("PolicyType", ""),
+    }
+
+
 def handle(lc: LocalCloud, request: HttpRequest) -> HttpResponse:
     request_id = new_request_id()
     query = request.query_pairs
@@ -87,6 +107,10 @@ def handle(lc: LocalCloud, request: HttpRequest) -> HttpResponse:
             verify_acs3(secret, request.method, request.path, query, request.headers, request.body)
             business = {**query_map, **dict(form)}
     except ApiError as error:
+        try:
+            named = {**query_map, **dict(_form_params(request))}
+        except UnicodeDecodeError:
+            named = query_map
         lc.requests.add(
             product=product_name,
             action=action,
@@ -95,6 +119,7 @@ def handle(lc: LocalCloud, request: HttpRequest) -> HttpResponse:
             code=error.code,
             write=bool(op and op.write),
             signing=signing,
+            **_who_and_what(caller, request, named),
         )
         return _error_response(error, request_id, product.host if product and product.name == "Ram" else None)
     assert op is not None and caller is not None
@@ -135,6 +160,7 @@ def _dispatch(
             code="ConnectionDropped",
             write=op.write,
             signing=signing,
+            **_who_and_what(caller, request, params.as_dict()),
         )
         return HttpResponse(0, drop=True)
     error: ApiError | None = None
@@ -166,6 +192,7 @@ def _dispatch(
         code=error.code if error else "",
         write=op.write,
         signing=signing,
+        **_who_and_what(caller, request, params.as_dict()),
     )
     if error is not None:
         return _error_response(error, request_id, host_id)

@@ -20,6 +20,12 @@ class LoggedRequest:
     code: str  # "" on success
     write: bool
     signing: str  # ACS3 | V1 | SLS | FC | none
+    # Who asked and what a RAM call names, so a test can tell whose write touched what (POP requests only).
+    caller: str = ""  # root | user/<name> | role/<name>; "" when unauthenticated
+    user_agent: str = ""
+    role_name: str = ""
+    policy_name: str = ""
+    policy_type: str = ""
 
     @property
     def name(self) -> str:
@@ -41,6 +47,11 @@ class RequestLog:
         code: str,
         write: bool,
         signing: str,
+        caller: str = "",
+        user_agent: str = "",
+        role_name: str = "",
+        policy_name: str = "",
+        policy_type: str = "",
     ) -> None:
         with self._lock:
             self._entries.append(
@@ -54,6 +65,11 @@ class RequestLog:
                     code,
                     write,
                     signing,
+                    caller,
+                    user_agent,
+                    role_name,
+                    policy_name,
+                    policy_type,
                 )
             )
 
