@@ -44,8 +44,9 @@ ASYNC_RETRIES = 3  # maxAsyncRetryAttempts default (events.md §6)
 FUNCTION_MEMORY_MB = 512  # not modelled per function
 
 _INVOKE_PATH = re.compile(r"^/2016-08-15/services/([^/]+)/functions/([^/]+)/invocations$")
-_ENV_LOCK = threading.Lock()  # os.environ is process-wide: invocations that set it run one at a time
 _ENV_KEYS = ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN")
+# A function never follows the caller's proxies: sharetrust's own calls must reach this cloud (sdk-wire.md §1.1).
+_PROXY_KEYS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 
 
 class FunctionError(Exception):
@@ -158,10 +159,60 @@ def _credentials_for(cloud: Cloud, function: Function, request_id: str) -> Crede
     return Credentials(session.access_key_id, session.secret, session.token)
 
 
+class _EnvironmentLock:
+    """os.environ is process-wide. Invocations that find it already as they need it share it and run
+    concurrently; one that must change it waits until none runs, then runs alone. Readers are not
+    held back by a waiting writer, so a handler that invokes another function in-process cannot
+    deadlock on a shared hold."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._readers = 0
+        self._writing = False
+
+    def acquire_shared(self) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: not self._writing)
+            self._readers += 1
+
+    def release_shared(self) -> None:
+        with self._changed:
+            self._readers -= 1
+            self._changed.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: not self._writing and self._readers == 0)
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._writing = False
+                self._changed.notify_all()
+
+
+_ENV_LOCK = _EnvironmentLock()
+
+
 @contextmanager
 def _environment(values: dict[str, str | None]) -> Iterator[None]:
-    """Sets (value) or removes (None) variables for the duration of one call, then restores them."""
-    with _ENV_LOCK:
+    """Sets (value) or removes (None) variables for the duration of one call, then restores them.
+
+    When os.environ already holds exactly these values (the usual case in the tests, which point
+    sharetrust at the cloud themselves), nothing is written and invocations stay concurrent."""
+    _ENV_LOCK.acquire_shared()
+    try:
+        # Checked under the shared hold: no writer can change os.environ until it is released.
+        unchanged = all(os.environ.get(name) == value for name, value in values.items())
+        if unchanged:
+            yield
+    finally:
+        _ENV_LOCK.release_shared()
+    if unchanged:
+        return
+    with _ENV_LOCK.exclusive():
         saved = {name: os.environ.get(name) for name in values}
         try:
             for name, value in values.items():
@@ -232,12 +283,12 @@ def invoke(lc: LocalCloud, key: tuple[str, str, str], payload: bytes, request_id
             else (None, None, None)
         )
         env.update(zip(_ENV_KEYS, values, strict=True))
+    # Whatever the seed or the caller's environment says, the function talks to this cloud only.
+    env["SHARETRUST_ENDPOINT"] = lc.url
+    env.update(dict.fromkeys(_PROXY_KEYS))
     # The function's timeout is not enforced: a Python thread cannot be stopped from outside.
     try:
-        if env:
-            with _environment(env):
-                result = handler(payload, context)
-        else:
+        with _environment(env):
             result = handler(payload, context)
     except Exception as error:
         raise FunctionError(type(error).__name__, str(error), traceback.format_tb(error.__traceback__)) from error
