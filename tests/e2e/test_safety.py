@@ -104,16 +104,23 @@ def test_other_failed_calls_change_nothing(lc: LocalCloud) -> None:
 
 
 def test_malformed_input_gets_a_reason_not_a_traceback(lc: LocalCloud, tmp_path: Path) -> None:
-    bad = tmp_path / "bad.json"
-    bad.write_text('{"eventName": "ModifyImageSharePermission", "requestParameters": 5')
-    result = cli(lc, str(bad), "-", stdin=b'[1, null, {"data": 5}]')
+    odd = tmp_path / "odd.json"
+    odd.write_text('{"eventName": "ModifyImageSharePermission", "requestParameters": 5}')
+    result = cli(lc, str(odd), "-", stdin=b'[1, null, {"data": 5}]')
     assert b"Traceback" not in result.stderr
     assert result.returncode == 0
     summary = json.loads(result.stdout)
     reasons = [i["reason"] for i in summary["ignored"]]
     # Listed under "ignored", a reason does not say "ignored: " again.
     assert len(reasons) == 4 and not any(r.startswith("ignored") for r in reasons)
-    assert any("JSON" in r for r in reasons)
+    # A file that is not JSON at all is bad input: exit 2, naming the file, no summary.
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"eventName": "ModifyImageSharePermission", "requestParameters": 5')
+    broken = cli(lc, str(odd), str(bad))
+    assert broken.returncode == 2 and broken.stdout == b""
+    assert broken.stderr.decode().splitlines() == [
+        f"sharetrust: {bad} is not JSON (Expecting ',' delimiter at line 1 column 67)"
+    ]
     missing = cli(lc, str(tmp_path / "absent.json"))
     assert missing.returncode == 2 and b"cannot read" in missing.stderr and b"Traceback" not in missing.stderr
 

@@ -1,0 +1,216 @@
+"""Every way the CLI can fail ends in one line that says what to check, within the deadline:
+a wrong secret, a closed port, throttling, no credentials, a silent endpoint, a proxy, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from localcloud import LocalCloud
+from localcloud.faults import FaultRule
+from tests.e2e.test_safety import FORGED
+from tests.localcloud.conftest import KEYS, SHARER
+
+EVENT = json.dumps(FORGED)
+SLS_RANGE = json.dumps(
+    {
+        "parameter": {},
+        "source": {
+            "endpoint": "http://cn-hangzhou.log.aliyuncs.com",
+            "projectName": "trail-project",
+            "logstoreName": "actiontrail_sharetrust-trail",
+            "shardId": 0,
+            "beginCursor": "MA==",
+            "endCursor": "MTA=",
+        },
+        "jobName": "job",
+        "taskId": "task",
+        "cursorTime": 1,
+    }
+)
+# Run the CLI under an audit hook that reports any connection or lookup beyond loopback.
+GUARDED_CLI = """
+import sys
+seen = []
+def hook(event, args):
+    if event == "socket.connect":
+        address = args[1]
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if host not in ("127.0.0.1", "::1", "localhost"):
+            seen.append(host)
+    elif event == "socket.getaddrinfo" and args[0] not in ("127.0.0.1", "::1", "localhost", None):
+        seen.append(str(args[0]))
+sys.addaudithook(hook)
+from sharetrust.cli import main
+try:
+    code = main(sys.argv[1:])
+finally:
+    if seen:
+        print("NON-LOOPBACK " + ",".join(sorted(set(seen))), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def sharetrust(
+    *args: str, endpoint: str, stdin: str = EVENT, timeout: float = 90, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "SHARETRUST_", "HTTP"))}
+    env.update(
+        SHARETRUST_ENDPOINT=endpoint,
+        SHARETRUST_REGIONS="cn-hangzhou,cn-shanghai",
+        ALIBABA_CLOUD_ACCESS_KEY_ID=KEYS[SHARER][0],
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET=KEYS[SHARER][1],
+        HOME=str(Path(__file__).parent),  # no profile file of the machine's user
+    )
+    env.update(extra)
+    env = {k: v for k, v in env.items() if v}
+    return subprocess.run(
+        [sys.executable, "-c", GUARDED_CLI, "handle", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def one_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The run failed with exactly one line on stderr and no traceback; that line."""
+    lines = result.stderr.splitlines()
+    assert "Traceback" not in result.stderr and len(lines) == 1, result.stderr
+    assert lines[0].startswith("sharetrust: ")
+    return lines[0]
+
+
+@pytest.fixture
+def silent() -> Iterator[str]:
+    """An endpoint that accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(5)
+        for connection in held:
+            connection.close()
+        server.close()
+
+
+def closed_port() -> str:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return f"http://127.0.0.1:{port}"
+
+
+def test_a_wrong_secret_is_one_line_naming_the_call_and_the_credentials(lc: LocalCloud) -> None:
+    result = sharetrust("-", endpoint=lc.url, ALIBABA_CLOUD_ACCESS_KEY_SECRET="not-the-secret")
+    assert result.returncode == 1
+    line = one_line(result)
+    assert "Sts:GetCallerIdentity failed" in line and "check the credentials" in line
+    summary = json.loads(result.stdout)
+    assert summary["ok"] is False and summary["errors"] == [line.removeprefix("sharetrust: ")]
+
+
+def test_a_closed_port_is_one_line_naming_the_endpoint() -> None:
+    result = sharetrust("-", endpoint=closed_port(), SHARETRUST_DEADLINE_SECONDS="20")
+    assert result.returncode == 1
+    line = one_line(result)
+    assert "TransportError" in line and "check SHARETRUST_ENDPOINT" in line
+    assert json.loads(result.stdout)["ok"] is False
+
+
+def test_throttling_that_outlasts_the_retries_is_one_line(lc: LocalCloud) -> None:
+    lc.faults.configure([FaultRule("throttle", "Sts:GetCallerIdentity")])
+    result = sharetrust("-", endpoint=lc.url)
+    assert result.returncode == 1
+    line = one_line(result)
+    assert "Throttling" in line and "after 6 attempts" in line
+    assert lc.requests.counts()["Sts:GetCallerIdentity"] == 6
+
+
+def test_no_credentials_lists_where_it_looked_and_probes_nothing(lc: LocalCloud) -> None:
+    result = sharetrust("-", endpoint=lc.url, ALIBABA_CLOUD_ACCESS_KEY_ID="", ALIBABA_CLOUD_ACCESS_KEY_SECRET="")
+    assert result.returncode == 2
+    line = one_line(result)  # also: no NON-LOOPBACK line, so the metadata service was not asked
+    assert "ALIBABA_CLOUD_ACCESS_KEY_ID" in line and "Function Compute context" in line
+    assert result.stdout == ""
+
+
+def test_a_silent_endpoint_gives_up_at_the_deadline_with_a_message(silent: str) -> None:
+    result = sharetrust("-", endpoint=silent, SHARETRUST_DEADLINE_SECONDS="3", timeout=60)
+    assert result.returncode == 1
+    line = one_line(result)
+    assert "DeadlineExceeded" in line and "SHARETRUST_DEADLINE_SECONDS" in line
+
+
+def test_the_log_service_path_is_bounded_too(silent: str) -> None:
+    result = sharetrust(
+        "-", endpoint=silent, stdin=SLS_RANGE, SHARETRUST_DEADLINE_SECONDS="3", SHARETRUST_ACCOUNT_ID=SHARER
+    )
+    assert result.returncode == 1
+    line = one_line(result)
+    assert "Sls:PullLogs" in line and "DeadlineExceeded" in line
+
+
+def test_proxies_are_never_applied_to_the_given_endpoint(lc: LocalCloud, silent: str) -> None:
+    proxied = {name: silent for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy")}
+    for payload in (SLS_RANGE, EVENT):
+        mark = lc.requests.mark()
+        result = sharetrust("-", endpoint=lc.url, stdin=payload, SHARETRUST_DEADLINE_SECONDS="10", **proxied)
+        assert result.returncode == 0, result.stderr
+        assert lc.requests.counts(since=mark), "the local cloud answered, not the (silent) proxy"
+
+
+def test_ctrl_c_ends_with_one_line_and_130(silent: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "SHARETRUST_", "HTTP"))}
+    env.update(
+        SHARETRUST_ENDPOINT=silent,
+        SHARETRUST_DEADLINE_SECONDS="60",
+        ALIBABA_CLOUD_ACCESS_KEY_ID=KEYS[SHARER][0],
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET=KEYS[SHARER][1],
+    )
+    event = tmp_path / "event.json"
+    event.write_text(EVENT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sharetrust.cli", "handle", str(event)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    time.sleep(2)  # importing the SDKs and waiting on the silent endpoint
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert stderr.splitlines() == [
+        "sharetrust: interrupted; writes made so far are safe, and rerunning completes the change"
+    ]
+    assert stdout == ""
