@@ -1,0 +1,118 @@
+"""A removal rests only on facts read in this invocation: with a region skipped or failing, nothing is
+pruned, the summary says why, and a failed read fails the invocation so it is retried."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from typing import Any
+
+import pytest
+from alibabacloud_ecs20140526 import models as ecs_models
+from alibabacloud_ecs20140526.client import Client as EcsClient
+
+from localcloud import LocalCloud
+from localcloud.faults import FaultRule
+from localcloud.state import IMAGE_ROLE
+from sharetrust.entry import run
+from sharetrust.report import Summary
+from tests.e2e.conftest import e2e_seed, usable
+from tests.e2e.test_safety import FORGED
+from tests.localcloud.conftest import HZ, KEYS, OUTSIDER, SH, SHAREE, SHARER, config
+
+SH_KEY = "key-shz6500000000000001"
+
+
+@pytest.fixture
+def seed() -> dict[str, Any]:
+    seed = copy.deepcopy(e2e_seed(eventbridge=False, trail_logs=False))  # these tests call sharetrust themselves
+    sharer = seed["accounts"][0]
+    sharer["kms_keys"].append({"id": SH_KEY, "region": SH})
+    sharer["snapshots"].append({"id": "s-sh00001", "region": SH, "encrypted": True, "kms_key_id": SH_KEY})
+    sharer["images"].append({"id": "m-sh00001", "region": SH, "name": "sh", "disks": [{"snapshot_id": "s-sh00001"}]})
+    return seed
+
+
+def modify(lc: LocalCloud, region: str, image: str, *, add: str | None = None, remove: str | None = None) -> None:
+    EcsClient(config(lc, SHARER, region=region)).modify_image_share_permission(
+        ecs_models.ModifyImageSharePermissionRequest(
+            region_id=region,
+            image_id=image,
+            add_account=[add] if add else None,
+            remove_account=[remove] if remove else None,
+        )
+    )
+
+
+def event(n: int, image: str, *, add: str | None = None, remove: str | None = None) -> str:
+    params: dict[str, Any] = {"RegionId": HZ, "ImageId": image}
+    if add:
+        params["AddAccount.1"] = add
+    if remove:
+        params["RemoveAccount.1"] = remove
+    return json.dumps({**FORGED, "eventId": f"00000000-0000-4000-8000-{n:012d}", "requestParameters": params})
+
+
+def sharetrust(lc: LocalCloud, payload: str, **settings: str) -> Summary:
+    environ = {
+        "SHARETRUST_ENDPOINT": lc.url,
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": KEYS[SHARER][0],
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": KEYS[SHARER][1],
+        **settings,
+    }
+    return run([payload], environ=environ, log_stream=io.StringIO())
+
+
+def trusted(lc: LocalCloud) -> set[str]:
+    trust = json.loads(lc.cloud.ram_of(SHARER).roles[IMAGE_ROLE.lower()].trust_policy)
+    return {
+        service.split("@")[0]
+        for statement in trust["Statement"]
+        for service in statement.get("Principal", {}).get("Service", [])
+        if service[0].isdigit()
+    }
+
+
+@pytest.fixture
+def shared_in_two_regions(lc: LocalCloud) -> LocalCloud:
+    """SHAREE uses a cn-hangzhou image, OUTSIDER a cn-shanghai one; sharetrust converged both."""
+    modify(lc, HZ, "m-cmk0001", add=SHAREE)
+    modify(lc, SH, "m-sh00001", add=OUTSIDER)
+    assert sharetrust(lc, event(1, "m-cmk0001", add=SHAREE)).ok
+    assert usable(lc, SHAREE, "m-cmk0001") and usable(lc, OUTSIDER, "m-sh00001")
+    return lc
+
+
+def test_a_region_skipped_by_setting_prunes_nothing_and_says_why(shared_in_two_regions: LocalCloud) -> None:
+    lc = shared_in_two_regions
+    modify(lc, HZ, "m-cmk0001", remove=SHAREE)
+    mark = lc.requests.mark()
+    summary = sharetrust(lc, event(2, "m-cmk0001", remove=SHAREE), SHARETRUST_REGIONS=HZ)
+    assert usable(lc, OUTSIDER, "m-sh00001"), "a partial view removed a cn-shanghai sharee's access"
+    assert lc.requests.counts(since=mark, writes_only=True) == {}
+    assert summary.ok  # retrying cannot change a setting; the warning says what to do
+    assert trusted(lc) == {SHAREE, OUTSIDER}
+    (role,) = summary.roles
+    assert "cn-shanghai: not read: not in SHARETRUST_REGIONS" in role["prune_skipped"]
+    assert any("nothing removed: the view is partial" in w for w in summary.warnings)
+    # With every region read, the same event removes exactly the unshared sharee.
+    complete = sharetrust(lc, event(2, "m-cmk0001", remove=SHAREE))
+    assert complete.ok and complete.principals_removed == [f"account:{SHAREE}"]
+    assert trusted(lc) == {OUTSIDER} and usable(lc, OUTSIDER, "m-sh00001")
+
+
+def test_a_failing_read_prunes_nothing_and_fails_the_invocation(shared_in_two_regions: LocalCloud) -> None:
+    lc = shared_in_two_regions
+    modify(lc, HZ, "m-cmk0001", remove=SHAREE)
+    lc.faults.configure([FaultRule("throttle", "Ecs:DescribeSnapshots", retry_after_ms=1)])
+    mark = lc.requests.mark()
+    summary = sharetrust(lc, event(2, "m-cmk0001", remove=SHAREE))
+    assert lc.requests.counts(since=mark, writes_only=True) == {}
+    assert trusted(lc) == {SHAREE, OUTSIDER} and usable(lc, OUTSIDER, "m-sh00001")
+    assert not summary.ok  # so the platform delivers the event again
+    assert any("reading cn-hangzhou failed" in e and "Throttling" in e for e in summary.errors)
+    assert "the view is partial" in summary.roles[0]["prune_skipped"]
+    lc.faults.clear()
+    retried = sharetrust(lc, event(2, "m-cmk0001", remove=SHAREE))
+    assert retried.ok and trusted(lc) == {OUTSIDER}
