@@ -27,7 +27,7 @@ from sharetrust.cloud.session import CloudError
 from sharetrust.deadline import Deadline
 
 LEASE_SECONDS = 60.0  # the longest a holder keeps others out; its own deadline ends it sooner
-LEASE_MARGIN_SECONDS = 5.0  # an in-flight write of the holder may land a little after its deadline
+LEASE_MARGIN_SECONDS = 2.0  # a write in flight at the holder's deadline lands within its (cut) timeout
 WORK_RESERVE_SECONDS = 10.0
 FIRST_WAIT, LONGEST_WAIT = 0.1, 2.0
 
