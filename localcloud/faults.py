@@ -7,8 +7,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
-FaultKind = Literal["latency", "throttle", "unavailable", "drop"]
-KINDS: tuple[FaultKind, ...] = ("latency", "throttle", "unavailable", "drop")
+# `drop` closes the connection before the call is processed; `lose` processes it, then closes the
+# connection instead of answering (the write happened, the caller cannot know): what a retry must survive.
+FaultKind = Literal["latency", "throttle", "unavailable", "drop", "lose"]
+KINDS: tuple[FaultKind, ...] = ("latency", "throttle", "unavailable", "drop", "lose")
 
 
 @dataclass
@@ -21,8 +23,11 @@ class FaultRule:
     latency_ms: int = 0
     times: int | None = None  # how many more times it may fire; None = unlimited
     retry_after_ms: int | None = None  # throttle only: sent as x-acs-retry-after
+    region: str | None = None  # only calls acting in this region (POP); None = every region
 
-    def matches(self, product: str, action: str) -> bool:
+    def matches(self, product: str, action: str, region: str | None = None) -> bool:
+        if self.region is not None and region != self.region:
+            return False
         return self.action in ("*", action, f"{product}:{action}")
 
     @staticmethod
@@ -33,7 +38,7 @@ class FaultRule:
         rate = float(raw.get("rate", 1.0))
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"fault rate must be within 0..1, got {rate}")
-        unknown = set(raw) - {"kind", "action", "rate", "latency_ms", "times", "retry_after_ms"}
+        unknown = set(raw) - {"kind", "action", "rate", "latency_ms", "times", "retry_after_ms", "region"}
         if unknown:
             raise ValueError(f"unknown fault fields: {', '.join(sorted(unknown))}")
         times = raw.get("times")
@@ -45,6 +50,7 @@ class FaultRule:
             latency_ms=int(raw.get("latency_ms", 0)),
             times=None if times is None else int(times),
             retry_after_ms=None if retry_after is None else int(retry_after),
+            region=None if raw.get("region") is None else str(raw["region"]),
         )
 
 
@@ -80,12 +86,12 @@ class Faults:
         with self._lock:
             return list(self._rules)
 
-    def decide(self, product: str, action: str) -> FaultDecision:
+    def decide(self, product: str, action: str, region: str | None = None) -> FaultDecision:
         latency = 0
         failure: FaultRule | None = None
         with self._lock:
             for rule in self._rules:
-                if not rule.matches(product, action) or rule.times == 0:
+                if not rule.matches(product, action, region) or rule.times == 0:
                     continue
                 if self._random.random() >= rule.rate:
                     continue

@@ -135,9 +135,6 @@ def _dispatch(
     request_id: str,
     signing: str,
 ) -> HttpResponse:
-    decision = lc.faults.decide(op.product.name, op.action)
-    if decision.latency_ms:
-        time.sleep(decision.latency_ms / 1000)
     call = Call(
         lc.cloud,
         op.product,
@@ -149,6 +146,13 @@ def _dispatch(
         request.headers.get("user-agent", ""),
         request.host,
     )
+    try:
+        region: str | None = call.region if op.product.regional else None
+    except ApiError:
+        region = None  # the handler answers InvalidRegionId itself
+    decision = lc.faults.decide(op.product.name, op.action, region)
+    if decision.latency_ms:
+        time.sleep(decision.latency_ms / 1000)
     host_id = op.product.host if op.product.name == "Ram" else None
     failure = decision.failure
     if failure is not None and failure.kind == "drop":
@@ -184,16 +188,19 @@ def _dispatch(
             error = raised
             if op.write:
                 actiontrail.record(lc, call, None, error)
+    lost = failure is not None and failure.kind == "lose"
     lc.requests.add(
         product=op.product.name,
         action=op.action,
         account_uid=caller.account_uid,
-        status=error.status if error else 200,
-        code=error.code if error else "",
+        status=0 if lost else error.status if error else 200,
+        code="AnswerLost" if lost else error.code if error else "",
         write=op.write,
         signing=signing,
         **_who_and_what(caller, request, params.as_dict()),
     )
+    if lost:
+        return HttpResponse(0, drop=True)
     if error is not None:
         return _error_response(error, request_id, host_id)
     assert result is not None

@@ -154,7 +154,7 @@ def handle(lc: LocalCloud, request: HttpRequest) -> HttpResponse:
         if decision.latency_ms:
             time.sleep(decision.latency_ms / 1000)
         if decision.failure is not None:
-            if decision.failure.kind == "drop":
+            if decision.failure.kind in ("drop", "lose"):  # `lose` answers nothing here either
                 status, code = 0, "ConnectionDropped"
                 return HttpResponse(0, drop=True)
             if decision.failure.kind == "throttle":

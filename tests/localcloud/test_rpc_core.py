@@ -9,7 +9,7 @@ from Tea.exceptions import TeaException
 
 from localcloud import LocalCloud
 from localcloud.faults import FaultRule
-from tests.localcloud.conftest import HZ, SHARER, config
+from tests.localcloud.conftest import HZ, SH, SHAREE, SHARER, config
 
 
 @pytest.mark.parametrize("v1", [False, True], ids=["acs3", "rpc-v1"])
@@ -62,6 +62,26 @@ def test_unavailable_and_dropped_connections(lc: LocalCloud) -> None:
     counts = lc.requests.counts()
     assert counts["Ecs:DescribeRegions"] == 2
     assert [e.code for e in lc.requests.entries()] == ["ServiceUnavailable", "ConnectionDropped"]
+
+
+def test_a_lost_answer_means_the_write_happened(lc: LocalCloud) -> None:
+    lc.faults.configure([FaultRule("lose", "Ecs:ModifyImageSharePermission", times=1)])
+    request = ecs_models.ModifyImageSharePermissionRequest(region_id=HZ, image_id="m-plain001", add_account=[SHAREE])
+    with pytest.raises(TeaException) as lost:
+        EcsClient(config(lc)).modify_image_share_permission(request)
+    assert type(lost.value).__name__ == "UnretryableException"
+    assert [e.code for e in lc.requests.entries()] == ["AnswerLost"]
+    assert SHAREE in lc.cloud.images["m-plain001"].shared_with  # applied, though the caller saw a failure
+
+
+def test_a_fault_can_hit_one_region_only(lc: LocalCloud) -> None:
+    lc.faults.configure([FaultRule("unavailable", "Ecs:DescribeImages", region=SH)])
+    with pytest.raises(TeaException):
+        EcsClient(config(lc, region=SH)).describe_images(ecs_models.DescribeImagesRequest(region_id=SH))
+    hangzhou = ecs_models.DescribeImagesRequest(region_id=HZ, image_owner_alias="self")
+    assert EcsClient(config(lc)).describe_images(hangzhou).body.images is not None
+    assert [e.code for e in lc.requests.entries()] == ["ServiceUnavailable", ""]
+    assert FaultRule.from_dict({"kind": "lose", "region": SH}).region == SH
 
 
 def test_faults_are_deterministic_under_a_seed(lc: LocalCloud) -> None:
