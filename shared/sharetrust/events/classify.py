@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sharetrust.events.actiontrail import ActionTrailEvent
-from sharetrust.events.common import text, type_name
+from sharetrust.events.common import MAX_INT_BITS, show, text, type_name
 from sharetrust.events.params import list_param
 from sharetrust.events.signals import (
     Actor,
@@ -287,11 +287,11 @@ class _Builder:
             where = f"{parameter}.{position}"
             value, problem = _target_text(raw)
             if value is None:
-                self.invalid.append(InvalidTarget(where, _show(raw), problem))
+                self.invalid.append(InvalidTarget(where, show(raw), problem))
                 continue
             kind = target_kind(value)
             if kind is None:
-                self.invalid.append(InvalidTarget(where, _show(value), INVALID_TARGET_REASON))
+                self.invalid.append(InvalidTarget(where, show(value), INVALID_TARGET_REASON))
             elif accounts_only and kind != "account":
                 self.invalid.append(InvalidTarget(where, value, f"{self.name} takes account UIDs only"))
             elif value not in valid:
@@ -325,7 +325,9 @@ def _target_text(raw: Any) -> tuple[str | None, str]:
     if isinstance(raw, bool):
         return None, "a boolean, not a target"
     if isinstance(raw, int):
-        return (str(raw), "") if raw >= 0 else (None, "a negative number")
+        if raw < 0:
+            return None, "a negative number"
+        return (str(raw), "") if raw.bit_length() <= MAX_INT_BITS else (None, "a number too long for an account UID")
     if isinstance(raw, float):
         if raw.is_integer() and 0 <= raw < _EXACT_FLOAT_LIMIT:
             return str(int(raw)), ""
@@ -334,8 +336,3 @@ def _target_text(raw: Any) -> tuple[str | None, str]:
         # Nothing is trimmed: " 123" is not the account 123 (one UID rule, model.is_account_uid).
         return (raw, "") if raw else (None, "empty")
     return None, f"{type_name(raw)}, not a string"
-
-
-def _show(raw: Any) -> str:
-    shown = "null" if raw is None else repr(raw) if not isinstance(raw, str) else raw
-    return shown if len(shown) <= 80 else shown[:77] + "..."

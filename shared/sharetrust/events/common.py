@@ -49,13 +49,25 @@ class DictWrapper(Mapping[str, Any]):
         return self._data
 
 
+# No id or number sharetrust reads is longer; str() of a Python int over 4300 digits even raises.
+MAX_INT_BITS = 128
+
+
 def text(value: Any) -> str | None:
     """A non-empty string, or an integer rendered as one (ids sometimes arrive as JSON numbers)."""
     if isinstance(value, str):
         return value if value.strip() else None
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() <= MAX_INT_BITS:
         return str(value)
     return None
+
+
+def show(raw: Any) -> str:
+    """A value as it may appear in a reason: short, and never raising (repr() of a huge int does)."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw.bit_length() > MAX_INT_BITS:
+        return f"a {raw.bit_length()}-bit integer"
+    shown = "null" if raw is None else repr(raw) if not isinstance(raw, str) else raw
+    return shown if len(shown) <= 80 else shown[:77] + "..."
 
 
 def integer(value: Any) -> int | None:
@@ -63,7 +75,7 @@ def integer(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
+        return value if value.bit_length() <= MAX_INT_BITS else None
     if isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]{1,20}\s*", value):
         return int(value)
     if isinstance(value, float) and value.is_integer():

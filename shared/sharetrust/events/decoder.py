@@ -7,8 +7,9 @@ FC hands Python 3 event handlers `bytes` (events.md §5); tests and the CLI pass
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sharetrust.events.actiontrail import ActionTrailEvent
@@ -26,11 +27,26 @@ _ACTIONTRAIL_KEYS = ("eventName", "eventId", "eventType", "serviceName", "userId
 def decode(payload: bytes | bytearray | memoryview | str | object) -> list[Intake]:
     """Every item of `payload`, as a ShareSignal, a LogRange or an Ignored (in payload order)."""
     out: list[Intake] = []
-    try:
-        _decode_into(payload, out, depth=0)
-    except Exception as error:  # a decoder bug must not cost the rest of the batch
-        out.append(Ignored(None, f"ignored: decoder error {type(error).__name__}: {error}"))
+    _guarded(lambda: _decode_into(payload, out, depth=0), out)
     return out
+
+
+def _guarded(step: Callable[[], object], out: list[Intake]) -> None:
+    """Runs one decoding step; a failure becomes an Ignored for that item alone, never an exception."""
+    try:
+        step()
+    except RecursionError:
+        out.append(Ignored(None, "ignored: an object nested too deeply to read"))
+    except Exception as error:  # a decoder bug must not cost the rest of the batch
+        out.append(Ignored(None, f"ignored: decoder error {type(error).__name__}: {_short(error)}"))
+
+
+def _short(error: BaseException) -> str:
+    try:
+        shown = str(error)
+    except Exception:  # a message that cannot even be rendered
+        shown = "?"
+    return shown if len(shown) <= 200 else shown[:199] + "…"
 
 
 def _decode_into(payload: object, out: list[Intake], depth: int) -> None:
@@ -59,7 +75,7 @@ def _decode_into(payload: object, out: list[Intake], depth: int) -> None:
     if isinstance(payload, (list, tuple)):
         for item in payload:
             if isinstance(item, (list, tuple, Mapping)):
-                _decode_into(item, out, depth + 1)
+                _guarded(functools.partial(_decode_into, item, out, depth + 1), out)
             else:
                 out.append(Ignored(None, f"ignored: list item is {type_name(item)}, not an object"))
         return

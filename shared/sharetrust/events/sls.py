@@ -12,7 +12,7 @@ from typing import Any
 
 from sharetrust.events.actiontrail import ActionTrailEvent
 from sharetrust.events.classify import Envelope, classify
-from sharetrust.events.common import DictWrapper, freeze, integer, mapping, text, type_name
+from sharetrust.events.common import DictWrapper, freeze, integer, mapping, show, text, type_name
 from sharetrust.events.signals import Ignored, LogRange, ShareSignal
 
 # `actiontrail_audit_event` is the documented topic; `actiontrail_event` is the older layout.
@@ -83,7 +83,8 @@ class SlsTriggerEvent(DictWrapper):
         for key, value in required.items():
             if value is None:
                 given = self.source.get(key)
-                what = "missing" if given is None else f"{type_name(given)} {given!r}"
+                shown = repr(given) if isinstance(given, str) else show(given)
+                what = "missing" if given is None else f"{type_name(given)} {shown}"
                 return Ignored(self.task_id, f"ignored: SLS trigger payload has no usable source.{key} ({what})")
         project, logstore, shard, begin, end = (
             self.project_name,
@@ -143,7 +144,16 @@ def parse_log_row(contents: Mapping[str, Any]) -> ActionTrailEvent | Ignored:
 
 
 def decode_log_row(contents: Mapping[str, Any]) -> ShareSignal | Ignored:
-    """`parse_log_row`, then classify: what the SLS shell calls for every pulled log."""
+    """`parse_log_row`, then classify: what the SLS shell calls for every pulled log. Never raises."""
+    try:
+        return _decode_log_row(contents)
+    except RecursionError:
+        return Ignored(None, "ignored: a log row nested too deeply to read")
+    except Exception as error:  # one bad row must not cost the rest of the pulled range
+        return Ignored(None, f"ignored: decoder error {type(error).__name__} on a log row")
+
+
+def _decode_log_row(contents: Mapping[str, Any]) -> ShareSignal | Ignored:
     event = parse_log_row(contents)
     if isinstance(event, Ignored):
         return event
