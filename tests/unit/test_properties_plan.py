@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
 
 import pytest
-from hypothesis import Phase, example, given, settings
 from hypothesis import event as note_kind
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sharetrust.model import POLICY_FOR_KIND, SERVICE_KEY_POLICY, EncryptedResource, KeyRef, ResourceKind, ShareTarget
@@ -598,9 +598,7 @@ def test_an_unreadable_trust_document_is_reported_not_rewritten(
     plan_role_changes(current, desired, PlanSettings(), prune=prune)
 
 
-# -- failures found by these properties, marked until the planner is fixed ----------------------
-# While a test is marked xfail, `KNOWN_BUG` skips shrinking the failure it is known for (drop it with the mark).
-KNOWN_BUG = settings(phases=(Phase.explicit, Phase.reuse, Phase.generate))
+# -- failures these properties found in the planner (fixed) --------------------------------------
 
 
 def one_shared_image() -> DesiredRole:
@@ -616,13 +614,6 @@ def unreadable_json(shape: str, size: int) -> str:
     return '{"Version":"1","Statement":[],"Id":' + "1" * size + "}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TrustPolicy.parse and key_arns_in catch only JSONDecodeError: a document nested past the recursion "
-    "limit (RecursionError) or holding a number over 4300 digits (ValueError) escapes plan_role_changes "
-    "instead of becoming an error that leaves the role alone",
-)
-@KNOWN_BUG
 @example(shape="deep", size=100_000, where="trust")
 @example(shape="long-number", size=5000, where="trust")
 @example(shape="deep", size=100_000, where="policy")
@@ -648,12 +639,6 @@ def test_a_document_json_cannot_read_is_reported_not_raised(shape: str, size: in
     assert not plan.changes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plan_role_changes takes an existing role with no (or an empty) trust document for a role with "
-    "nothing in it and writes a whole new document, dropping whatever RAM holds; a document it could not "
-    "read should be an error like an unparsable one (RamGateway.get_role passes the SDK's value through)",
-)
 @pytest.mark.parametrize("missing", ["", None])
 def test_a_role_whose_trust_document_was_not_read_is_not_rewritten(missing: str | None) -> None:
     current = RoleSnapshot(name="role", exists=True, trust_document=missing)

@@ -42,12 +42,16 @@ def render_key_policy(keys: Iterable[KeyRef]) -> str | None:
     return json.dumps({"Version": "1", "Statement": statements}, separators=(",", ":"))
 
 
+class UnreadablePolicy(ValueError):
+    """sharetrust's key policy holds a document it cannot read, so it cannot know what it grants."""
+
+
 def key_arns_in(document: str) -> frozenset[str]:
     """The key ARNs a (possibly foreign-written) policy document grants the key actions on."""
     try:
         parsed = json.loads(document)
-    except json.JSONDecodeError:
-        return frozenset()
+    except (ValueError, RecursionError) as bad:  # not JSON, nested too deep, a number too long
+        raise UnreadablePolicy(f"the key policy cannot be read ({type(bad).__name__})") from None
     arns: set[str] = set()
     for statement in parsed.get("Statement", []) if isinstance(parsed, dict) else []:
         if not isinstance(statement, dict) or statement.get("Effect") != "Allow":

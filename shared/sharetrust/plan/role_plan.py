@@ -7,7 +7,13 @@ from typing import Literal
 
 from sharetrust.model import POLICY_FOR_KIND, ROLE_FOR_KIND, SERVICE_KEY_POLICY, KeyRef
 from sharetrust.plan.desired import DesiredRole
-from sharetrust.plan.permission_policy import POLICY_DOCUMENT_MAX_BYTES, byte_size, key_arns_in, render_key_policy
+from sharetrust.plan.permission_policy import (
+    POLICY_DOCUMENT_MAX_BYTES,
+    UnreadablePolicy,
+    byte_size,
+    key_arns_in,
+    render_key_policy,
+)
 from sharetrust.plan.trust_policy import TrustPolicy, TrustPolicyError
 
 PolicyRef = tuple[Literal["Custom", "System"], str]
@@ -100,15 +106,19 @@ def plan_role_changes(
     ]
     if not current.exists and not desired.needed:
         return RolePlan(role_name, policy_name, warnings=tuple(warnings))
+    ours: PolicyRef = ("Custom", policy_name)
     try:
+        if current.exists and not current.trust_document:
+            # RAM always holds one; an empty read must not be taken for an empty role and overwritten.
+            raise TrustPolicyError("its trust policy was not read")
         before = TrustPolicy.parse(current.trust_document) if current.exists and current.trust_document else None
-    except TrustPolicyError as unreadable:
+        # What the role grants now: the policy's keys count only while it is attached (a detached
+        # policy keeps its last document, which grants nothing and must not be re-granted).
+        attached = ours in current.attached and current.policy_document is not None
+        granted = key_arns_in(current.policy_document or "") if attached else frozenset()
+    except (TrustPolicyError, UnreadablePolicy) as unreadable:
         return RolePlan(role_name, policy_name, errors=(f"{role_name}: {unreadable}; not rewriting it",))
     base = before or TrustPolicy.empty()
-    ours: PolicyRef = ("Custom", policy_name)
-    # What the role grants now: the policy's keys count only while it is attached (a detached
-    # policy keeps its last document, which grants nothing and must not be re-granted).
-    granted = key_arns_in(current.policy_document or "") if ours in current.attached else frozenset()
     if not prune:
         desired = _keep_existing(desired, base, granted)
     after = base.with_managed(desired.accounts, desired.directories, desired.folder_patterns)

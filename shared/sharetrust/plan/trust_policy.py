@@ -107,6 +107,8 @@ class TrustPolicy:
             document = json.loads(text)
         except json.JSONDecodeError as bad:
             raise TrustPolicyError(f"the trust policy is not JSON: {bad}") from None
+        except (ValueError, RecursionError) as bad:  # e.g. nested past the recursion limit, a 5000-digit number
+            raise TrustPolicyError(f"the trust policy cannot be read ({type(bad).__name__})") from None
         statements = document.get("Statement") if isinstance(document, dict) else None
         if not isinstance(statements, list):
             raise TrustPolicyError("the trust policy has no Statement list")
