@@ -13,6 +13,7 @@ import contextlib
 import os
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,6 +154,11 @@ def main() -> int:
         settle(lc.cloud)
         after = {key: can_use(lc.cloud, key[1], key[0]) for key in before}
         writes = lc.requests.counts(since=mark, writes_only=True, account_uid=SHARER)
+        lock_calls = Counter(
+            e.name
+            for e in lc.requests.entries()[mark:]
+            if e.write and e.account_uid == SHARER and e.policy_name.startswith("sharetrust-lock-")
+        )
         failures = lc.deliveries.failures
     finally:
         lc.close()
@@ -188,6 +194,7 @@ def main() -> int:
         if not verdict.usable:
             print(f"still no: {sharee} on {resource}: {verdict.reason}")
     print(f"\nwrite calls made by sharetrust and the repeated shares: {dict(sorted(writes.items()))}")
+    print(f"  of which the role lock's own calls: {dict(sorted(lock_calls.items()))}")
     for failure in failures:
         print(f"trigger delivery failed: {failure}")
     print(f"sharetrust's decisions and summaries (JSON lines): {LOG}")

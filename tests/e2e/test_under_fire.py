@@ -59,7 +59,7 @@ def arn(key: str) -> str:
     return f"acs:kms:{HZ}:{SHARER}:key/{key}"
 
 
-def test_a_batch_converges_exactly_under_every_fault(lc: LocalCloud) -> None:
+def test_a_batch_converges_exactly_under_every_fault(lc: LocalCloud, capsys: pytest.CaptureFixture[str]) -> None:
     for uid in SHAREES[:6]:
         share_image(lc, "m-cmk0001", uid)
     share_image(lc, "m-twokeys1", SHAREES[6])
@@ -81,6 +81,9 @@ def test_a_batch_converges_exactly_under_every_fault(lc: LocalCloud) -> None:
     lc.faults.clear()
     injected = Counter(e.code for e in lc.requests.entries()[mark:] if e.code in INJECTED)
     assert sum(injected.values()) >= 10, injected  # the run really was under fire
+    calls = len(lc.requests.entries()) - mark
+    with capsys.disabled():
+        print(f"\nunder fire: {calls} calls, {sum(injected.values())} faults injected {dict(sorted(injected.items()))}")
     assert managed(lc, IMAGE_ROLE, "sharetrust-image-share-keys") == (
         frozenset(SHAREES[:7]),
         frozenset({arn(CMK), arn(CMK2)}),

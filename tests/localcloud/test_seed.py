@@ -303,7 +303,7 @@ BAD_SEEDS: list[tuple[str, Mutation, str]] = [
     (
         "bad fault kind",
         lambda s: s.update(faults={"rules": [{"kind": "latency"}, {"kind": "explode"}]}),
-        "faults.rules[1]: fault kind must be one of latency, throttle, unavailable, drop, got 'explode'",
+        "faults.rules[1]: fault kind must be one of latency, throttle, unavailable, drop, lose, got 'explode'",
     ),
     (
         "bad fault rate",
