@@ -19,6 +19,8 @@ _TARGET_IDS: tuple[tuple[TargetKind, re.Pattern[str]], ...] = (
     ("folder", re.compile(r"fd-[A-Za-z0-9]+")),
     ("root", re.compile(r"r-[A-Za-z0-9]+")),
 )
+# A folder's RDPath as GetFolder gives it: `rd-<id>/r-<root>/fd-<id>/...`.
+_RD_PATH = re.compile(r"rd-[A-Za-z0-9]+(/(r|fd)-[A-Za-z0-9]+)+")
 INVALID_TARGET_REASON = "not an account UID (1–20 digits) or an rd-/fd-/r- id"
 
 
@@ -76,8 +78,9 @@ class ShareTarget:
             return ShareTarget("directory", raw)
         if kind in ("folder", "root"):
             path = (folder_paths or {}).get(raw)
-            if path is None:
-                raise InvalidShareTarget(f"{raw!r}: folder with no known RDPath")
+            if path is None or not _RD_PATH.fullmatch(path) or path.rsplit("/", 1)[-1] != raw:
+                # An empty or odd path would make the StringLike pattern match far more than the folder.
+                raise InvalidShareTarget(f"{raw!r}: folder without a usable RDPath ({path!r})")
             return ShareTarget("folder", raw, path)
         raise InvalidShareTarget(f"{raw!r}: {INVALID_TARGET_REASON}")
 

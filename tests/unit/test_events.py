@@ -1016,3 +1016,18 @@ def test_classify_with_an_explicit_envelope() -> None:
     result = classify(event, Envelope(account_id="5" * 16, event_id="ce-1", delivery_key="acs.ecs/ce-1"))
     assert isinstance(result, ShareSignal)
     assert (result.event_id, result.account_uid, result.delivery_key) == ("ce-1", "5" * 16, "acs.ecs/ce-1")
+
+
+@pytest.mark.parametrize(
+    "path", ["", "None", "*", "rd-Ab1234/r-Cd5678/fd-Other0001", "rd-Ab1234/r-Cd5678/fd-Prod0001/"]
+)
+def test_a_folder_without_its_own_rd_path_is_no_target(path: str) -> None:
+    # An empty or foreign path would give a StringLike pattern ("*") matching every directory.
+    with pytest.raises(InvalidShareTarget):
+        ShareTarget.parse("fd-Prod0001", {"fd-Prod0001": path})
+    assert ShareTarget.parse("fd-Prod0001", {"fd-Prod0001": "rd-Ab1234/r-Cd5678/fd-Prod0001"}).kind == "folder"
+
+
+def test_a_parameter_name_with_a_trailing_newline_is_not_indexed() -> None:
+    s = signal(modify(requestParameters={"ImageId": "m-7", "AddAccount.1": "1234567890123456", "AddAccount.2\n": "2"}))
+    assert s.added_targets == ("1234567890123456",)

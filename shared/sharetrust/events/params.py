@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 # `Name.N` or `Name.N.Rest`; Rest may itself be indexed (`Tag.1.Value`, `A.1.B.2`).
-_INDEXED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\.([0-9]{1,6})(?:\.(.+))?$")
+_INDEXED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\.([0-9]{1,6})(?:\.(.+))?", re.DOTALL)
 
 
 def unflatten(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -27,7 +27,7 @@ def unflatten(params: Mapping[str, Any]) -> dict[str, Any]:
     indexed: dict[str, dict[int, Any]] = {}
     for raw_key, value in params.items():
         key = str(raw_key)
-        match = _INDEXED.match(key)
+        match = _INDEXED.fullmatch(key)  # not `$`, which would take "AddAccount.1\n" for AddAccount.1
         if match is None:
             plain[key] = value
             continue
