@@ -232,3 +232,17 @@ def test_additive_planning_keeps_what_the_facts_no_longer_name() -> None:
     assert not plan_role_changes(current, desired, PlanSettings(), prune=False).changes
     pruned = plan_role_changes(current, desired, PlanSettings(), prune=True)
     assert pruned.removed_principals == (f"account:{B}",) and pruned.removed_keys == (CMK2.arn,)
+
+
+def test_after_a_prune_a_detached_policy_reports_and_regrants_nothing() -> None:
+    # The prune detached the key policy; its last document still names the key, but grants nothing.
+    nobody = TrustPolicy.empty().render()
+    detached = RoleSnapshot("r", True, nobody, frozenset(), True, render_key_policy([CMK]))
+    for prune in (True, False):
+        plan = plan_role_changes(detached, desired_role("image", OWNER, []), PlanSettings(), prune=prune)
+        assert not plan.changes and plan.removed_keys == () and plan.added_keys == ()
+    # An add for a resource with another key grants that key only: the old one is not re-granted.
+    later = desired_role("image", OWNER, [image("m-2", (CMK2,), ShareTarget.account(A))])
+    plan = plan_role_changes(detached, later, PlanSettings(), prune=False)
+    assert plan.added_keys == (CMK2.arn,) and plan.removed_keys == ()
+    assert plan.new_policy_version == render_key_policy([CMK2])
