@@ -62,7 +62,29 @@ def _log_stream(path: str | None) -> Iterator[TextIO]:
         yield stream
 
 
+class _Progress:
+    """On a terminal, one stderr line saying how far a scan is, overwritten as it goes."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, step: str) -> None:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\r\033[Ksharetrust: {step}")
+            sys.stderr.flush()
+            self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            self.shown = False
+
+
+PROGRESS = _Progress()
+
+
 def _fail(message: str, code: int) -> int:
+    PROGRESS.clear()
     print(f"sharetrust: {message}", file=sys.stderr)
     return code
 
@@ -89,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         payloads = [_read(name) for name in args.files]
         with _log_stream(args.log) as log:
-            summary = run(payloads, dry_run=args.dry_run or None, log_stream=log)
+            summary = run(payloads, dry_run=args.dry_run or None, log_stream=log, progress=PROGRESS)
     except (UnreadableInput, CredentialsError, EndpointError, SettingsError) as unusable:
         return _fail(str(unusable), USAGE)
     except KeyboardInterrupt:
@@ -98,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("SHARETRUST_DEBUG"):
             raise
         return _fail(f"internal error {type(bug).__name__}: {bug} (rerun with SHARETRUST_DEBUG=1 to see where)", FAILED)
+    PROGRESS.clear()
     for error in summary.errors:
         print(f"sharetrust: {error}", file=sys.stderr)
     print(json.dumps(summary.as_json(), indent=2, sort_keys=True))

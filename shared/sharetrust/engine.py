@@ -8,7 +8,7 @@ that failed only because the role was not ready.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from sharetrust.apply.converge import RoleConverger, RoleOutcome, Target
@@ -41,8 +41,15 @@ class _Batch:
 
 
 class Engine:
-    def __init__(self, session: CloudSession, settings: Settings, log: DecisionLog | None = None) -> None:
+    def __init__(
+        self,
+        session: CloudSession,
+        settings: Settings,
+        log: DecisionLog | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
         self.session = session
+        self.progress = progress or (lambda _: None)
         self.settings = settings
         self.log = log or DecisionLog()
         self.ecs = EcsGateway(session)
@@ -131,6 +138,7 @@ class Engine:
             ResourceSharingGateway(self.session),
             ResourceManagerGateway(self.session),
         )
+        reader.progress = self.progress
         facts = reader.read(frozenset(kinds))
         summary.resources_inspected += facts.inspected
         summary.warnings += facts.refused

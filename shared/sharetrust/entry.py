@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any, TextIO
 
@@ -28,6 +28,7 @@ def run(
     environ: Mapping[str, str] | None = None,
     dry_run: bool | None = None,
     log_stream: TextIO | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Summary:
     settings = Settings.from_environment(environ)
     if dry_run is not None:
@@ -39,7 +40,7 @@ def run(
     endpoints = Endpoints.from_environment(environ)
     credentials = Credentials.resolve(context, environ, local_endpoint=endpoints.override is not None)
     session = CloudSession(credentials, endpoints, deadline=deadline)
-    return Engine(session, settings, DecisionLog(log_stream)).handle(payloads)
+    return Engine(session, settings, DecisionLog(log_stream), progress).handle(payloads)
 
 
 def _default_budget(context: Any) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import signal
 import socket
 import subprocess
@@ -212,3 +213,36 @@ def test_ctrl_c_ends_with_one_line_and_130(silent: str, tmp_path: Path) -> None:
         "sharetrust: interrupted; writes made so far are safe, and rerunning completes the change"
     ]
     assert stdout == ""
+
+
+def test_on_a_terminal_the_scan_shows_progress_and_clears_it(lc: LocalCloud, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "SHARETRUST_", "HTTP"))}
+    env.update(
+        SHARETRUST_ENDPOINT=lc.url,
+        ALIBABA_CLOUD_ACCESS_KEY_ID=KEYS[SHARER][0],
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET=KEYS[SHARER][1],
+    )
+    event = tmp_path / "event.json"
+    event.write_text(EVENT)
+    controller, terminal = pty.openpty()
+    with os.fdopen(controller, "rb", buffering=0) as screen:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sharetrust.cli", "handle", str(event)],
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            env=env,
+        )
+        os.close(terminal)
+        stdout, _ = process.communicate(timeout=90)
+        shown = b""
+        while True:
+            try:
+                chunk = screen.read(4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            shown += chunk
+    assert process.returncode == 0 and json.loads(stdout)["ok"] is True
+    assert b"sharetrust: reading cn-hangzhou (1/2 regions)" in shown
+    assert shown.endswith(b"\r\x1b[K")  # cleared: the terminal is left as it was

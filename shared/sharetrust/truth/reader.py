@@ -8,6 +8,7 @@ or stale event can never widen access (the Cloud Custodian lesson: re-fetch the 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -92,6 +93,7 @@ class TruthReader:
         self.account_uid = account_uid
         self.regions = regions
         self.skipped = skipped  # regions not read on purpose (a setting), with why
+        self.progress: Callable[[str], None] = lambda _: None  # where a long scan reports how far it is
         self._ecs, self._kms, self._sharing, self._manager = ecs, kms, sharing, manager
         self._keys: dict[tuple[str, str], KeyRef] = {}
         self._facts: dict[frozenset[str], AccountFacts] = {}
@@ -99,7 +101,8 @@ class TruthReader:
     def read(self, kinds: frozenset[ResourceKind]) -> AccountFacts:
         if kinds not in self._facts:
             facts = AccountFacts(self.account_uid, unread=dict(self.skipped))
-            for region in self.regions:
+            for number, region in enumerate(self.regions, start=1):
+                self.progress(f"reading {region} ({number}/{len(self.regions)} regions)")
                 part = AccountFacts(self.account_uid)
                 try:
                     self._read_region(region, kinds, part)
