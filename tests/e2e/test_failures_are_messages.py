@@ -62,17 +62,21 @@ sys.exit(code)
 """
 
 
-def sharetrust(*args: str, endpoint: str, stdin: str = EVENT, **extra: str) -> subprocess.CompletedProcess[str]:
+def shell(endpoint: str, **extra: str) -> dict[str, str]:
+    """The sharer's credentials and the endpoint, none of the caller's settings or proxies; `""` unsets."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "SHARETRUST_", "HTTP"))}
     env.update(
         SHARETRUST_ENDPOINT=endpoint,
-        SHARETRUST_REGIONS="cn-hangzhou,cn-shanghai",
         ALIBABA_CLOUD_ACCESS_KEY_ID=KEYS[SHARER][0],
         ALIBABA_CLOUD_ACCESS_KEY_SECRET=KEYS[SHARER][1],
         HOME=str(Path(__file__).parent),  # no profile file of the machine's user
+        **extra,
     )
-    env.update(extra)
-    env = {k: v for k, v in env.items() if v}
+    return {k: v for k, v in env.items() if v}
+
+
+def sharetrust(*args: str, endpoint: str, stdin: str = EVENT, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = shell(endpoint, SHARETRUST_REGIONS="cn-hangzhou,cn-shanghai", **extra)
     return subprocess.run(
         [sys.executable, "-c", GUARDED_CLI, "handle", *args],
         input=stdin,
@@ -189,13 +193,7 @@ def test_proxies_are_never_applied_to_the_given_endpoint(lc: LocalCloud, silent:
 
 
 def test_ctrl_c_ends_with_one_line_and_130(silent: str, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "SHARETRUST_", "HTTP"))}
-    env.update(
-        SHARETRUST_ENDPOINT=silent,
-        SHARETRUST_DEADLINE_SECONDS="60",
-        ALIBABA_CLOUD_ACCESS_KEY_ID=KEYS[SHARER][0],
-        ALIBABA_CLOUD_ACCESS_KEY_SECRET=KEYS[SHARER][1],
-    )
+    env = shell(silent, SHARETRUST_DEADLINE_SECONDS="60")
     event = tmp_path / "event.json"
     event.write_text(EVENT)
     process = subprocess.Popen(
@@ -216,12 +214,7 @@ def test_ctrl_c_ends_with_one_line_and_130(silent: str, tmp_path: Path) -> None:
 
 
 def test_on_a_terminal_the_scan_shows_progress_and_clears_it(lc: LocalCloud, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "SHARETRUST_", "HTTP"))}
-    env.update(
-        SHARETRUST_ENDPOINT=lc.url,
-        ALIBABA_CLOUD_ACCESS_KEY_ID=KEYS[SHARER][0],
-        ALIBABA_CLOUD_ACCESS_KEY_SECRET=KEYS[SHARER][1],
-    )
+    env = shell(lc.url)
     event = tmp_path / "event.json"
     event.write_text(EVENT)
     controller, terminal = pty.openpty()

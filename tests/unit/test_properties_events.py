@@ -11,16 +11,16 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import pytest
 from hypothesis import event as note_kind
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sharetrust.events import Ignored, Intake, LogRange, ShareSignal, decode, decode_log_row
+from tests.unit.property_budget import ALNUM, long_variant
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 SEEDS: dict[str, Any] = {
@@ -49,22 +49,12 @@ ACCOUNT_UID = re.compile(r"[0-9]{1,20}")
 DIRECTORY_IDS = re.compile(r"(rd|fd|r)-[A-Za-z0-9]+")
 DECODER_ERROR = "ignored: decoder error"
 
-LONG = settings.get_profile("sharetrust-long")
-T = TypeVar("T", bound=Callable[..., None])
-
-
-def long_variant(test: T) -> T:
-    """The same property with the long budget; deselected unless `-m long`."""
-    marked: T = pytest.mark.long(settings(LONG)(test))
-    return marked
-
 
 # -- values -------------------------------------------------------------------------------------
 
 # Built from integers and sampled characters rather than `from_regex`: Hypothesis 6.168's shrinker
 # can crash (`ValueError: 32 is not in list`) moving a character between a narrow alphabet and a
 # wide one, which hides the real failure.
-ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def _uid(number_and_width: tuple[int, int]) -> str:

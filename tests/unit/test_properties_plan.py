@@ -14,11 +14,11 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import pytest
 from hypothesis import event as note_kind
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sharetrust.model import POLICY_FOR_KIND, SERVICE_KEY_POLICY, EncryptedResource, KeyRef, ResourceKind, ShareTarget
@@ -26,6 +26,7 @@ from sharetrust.plan.desired import DesiredRole, desired_role
 from sharetrust.plan.permission_policy import byte_size, render_key_policy
 from sharetrust.plan.role_plan import PlanSettings, PolicyRef, RolePlan, RoleSnapshot, plan_role_changes
 from sharetrust.plan.trust_policy import NOBODY, TrustPolicy, TrustPolicyError, folder_pattern
+from tests.unit.property_budget import ALNUM, long_variant
 
 OWNER = "1111111111111111"
 ECS = "ecs.aliyuncs.com"
@@ -37,19 +38,9 @@ UID_PRINCIPAL = re.compile(r"[0-9]{1,20}@ecs\.aliyuncs\.com")
 DIRECTORY_ID = re.compile(r"rd-[A-Za-z0-9]+")
 RD_PATH_PATTERN = re.compile(r"rd-[A-Za-z0-9]+/[^*]+\*")
 
-LONG = settings.get_profile("sharetrust-long")
-T = TypeVar("T", bound=Callable[..., None])
-
-
-def long_variant(test: T) -> T:
-    """The same property with the long budget; deselected unless `-m long`."""
-    marked: T = pytest.mark.long(settings(LONG)(test))
-    return marked
-
 
 # -- values (integers and sampled characters, not `from_regex`: see test_properties_events) ------
 
-ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 OTHER_DIGITS = ["٠١٢٣٤٥٦٧٨٩", "０１２３４５６７８９", "०१२३४५६७८९"]
 PADDING = [" ", "\t", "\n", "\u00a0", "\u200b"]
 
