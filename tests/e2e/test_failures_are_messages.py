@@ -70,8 +70,8 @@ def shell(endpoint: str, **extra: str) -> dict[str, str]:
         ALIBABA_CLOUD_ACCESS_KEY_ID=KEYS[SHARER][0],
         ALIBABA_CLOUD_ACCESS_KEY_SECRET=KEYS[SHARER][1],
         HOME=str(Path(__file__).parent),  # no profile file of the machine's user
-        **extra,
     )
+    env.update(extra)
     return {k: v for k, v in env.items() if v}
 
 
