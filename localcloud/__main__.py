@@ -5,22 +5,31 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
 import urllib.error
 import urllib.request
 
+from localcloud.fc import PROXY_KEYS
 from localcloud.seed import SeedError
 from localcloud.server import LocalCloud
 
 
 def _serve(port: int, seed: str | None) -> int:
+    stop = threading.Event()
+    # Before the address line: whoever reads it may send SIGTERM at once.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         cloud = LocalCloud.from_seed(seed, port=port)
     except (SeedError, OSError) as bad:
         print(f"localcloud: {bad}", file=sys.stderr)
         return 2
+    # What every function run here must see anyway (fc.py sets it per invocation otherwise, one at a time).
+    os.environ["SHARETRUST_ENDPOINT"] = cloud.url
+    for proxy in PROXY_KEYS:
+        os.environ.pop(proxy, None)
     print(f"localcloud listening on {cloud.url}", flush=True)  # the first line: tests and scripts read it
     with cloud.cloud.lock:
         accounts = [(a, k) for a in cloud.cloud.accounts.values() for k in a.keys.values() if k.user is None]
@@ -36,8 +45,6 @@ def _serve(port: int, seed: str | None) -> int:
             "and act on this local cloud"
         )
     print("serving until Ctrl-C or SIGTERM; this terminal stays busy, use another one", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         stop.wait()
     except KeyboardInterrupt:

@@ -46,7 +46,7 @@ FUNCTION_MEMORY_MB = 512  # not modelled per function
 _INVOKE_PATH = re.compile(r"^/2016-08-15/services/([^/]+)/functions/([^/]+)/invocations$")
 _ENV_KEYS = ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN")
 # A function never follows the caller's proxies: sharetrust's own calls must reach this cloud (sdk-wire.md §1.1).
-_PROXY_KEYS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+PROXY_KEYS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 
 
 class FunctionError(Exception):
@@ -285,7 +285,7 @@ def invoke(lc: LocalCloud, key: tuple[str, str, str], payload: bytes, request_id
         env.update(zip(_ENV_KEYS, values, strict=True))
     # Whatever the seed or the caller's environment says, the function talks to this cloud only.
     env["SHARETRUST_ENDPOINT"] = lc.url
-    env.update(dict.fromkeys(_PROXY_KEYS))
+    env.update(dict.fromkeys(PROXY_KEYS))
     # The function's timeout is not enforced: a Python thread cannot be stopped from outside.
     try:
         with _environment(env):

@@ -90,7 +90,10 @@ def test_serves_health_and_sdk_calls_then_stops_on_sigterm(server: tuple[subproc
     process.send_signal(signal.SIGTERM)
     stdout, stderr = process.communicate(timeout=GUARD)
     assert process.returncode == 0, stderr
-    assert stdout == "" and "Traceback" not in stderr
+    # After the address: the seeded root keys, then that it serves until stopped (the terminal is busy).
+    assert f"  {SHARER} sharer: {ak} / {secret}" in stdout.splitlines()
+    assert stdout.splitlines()[-1].startswith("serving until Ctrl-C or SIGTERM")
+    assert "Traceback" not in stderr
 
 
 def test_without_a_seed_it_serves_an_empty_cloud() -> None:
