@@ -88,12 +88,32 @@ def test_serves_health_and_sdk_calls_then_stops_on_sigterm(server: tuple[subproc
     assert raised.value.code == "SignatureDoesNotMatch"
 
     process.send_signal(signal.SIGTERM)
-    stdout, stderr = process.communicate(timeout=GUARD)
+    _, stderr = process.communicate(timeout=GUARD)
     assert process.returncode == 0, stderr
-    # After the address: the seeded root keys, then that it serves until stopped (the terminal is busy).
-    assert f"  {SHARER} sharer: {ak} / {secret}" in stdout.splitlines()
-    assert stdout.splitlines()[-1].startswith("serving until Ctrl-C or SIGTERM")
     assert "Traceback" not in stderr
+
+
+def test_it_says_which_keys_to_use_and_that_it_blocks(seed_file: Path) -> None:
+    process = _serve("--port", "0", "--seed", str(seed_file))
+    lines: list[str] = []
+
+    def read_until_serving() -> None:
+        for line in process.stdout or []:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("serving until"):
+                return
+
+    try:
+        reader = threading.Thread(target=read_until_serving)
+        reader.start()
+        reader.join(GUARD)
+    finally:
+        process.terminate()
+        process.communicate(timeout=GUARD)
+    ak, secret = KEYS[SHARER]
+    assert lines[0].startswith(PREFIX)
+    assert f"  {SHARER} sharer: {ak} / {secret}" in lines  # the seed's root keys, to sign requests with
+    assert lines[-1] == "serving until Ctrl-C or SIGTERM; this terminal stays busy, use another one"
 
 
 def test_without_a_seed_it_serves_an_empty_cloud() -> None:
