@@ -137,8 +137,8 @@ class Engine:
             KmsGateway(self.session),
             ResourceSharingGateway(self.session),
             ResourceManagerGateway(self.session),
+            self.progress,
         )
-        reader.progress = self.progress
         facts = reader.read(frozenset(kinds))
         summary.resources_inspected += facts.inspected
         summary.warnings += facts.refused

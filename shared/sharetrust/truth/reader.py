@@ -89,11 +89,12 @@ class TruthReader:
         kms: KmsGateway,
         sharing: ResourceSharingGateway,
         manager: ResourceManagerGateway,
+        progress: Callable[[str], None] = lambda _: None,  # where a long scan reports how far it is
     ) -> None:
         self.account_uid = account_uid
         self.regions = regions
         self.skipped = skipped  # regions not read on purpose (a setting), with why
-        self.progress: Callable[[str], None] = lambda _: None  # where a long scan reports how far it is
+        self.progress = progress
         self._ecs, self._kms, self._sharing, self._manager = ecs, kms, sharing, manager
         self._keys: dict[tuple[str, str], KeyRef] = {}
         self._facts: dict[frozenset[str], AccountFacts] = {}
