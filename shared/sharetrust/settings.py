@@ -53,7 +53,7 @@ class Settings:
         for region in (*regions, home):
             if not _REGION.match(region):
                 raise SettingsError(f"{region!r} is not a region id (SHARETRUST_REGIONS / SHARETRUST_HOME_REGION)")
-        account = env.get("SHARETRUST_ACCOUNT_ID", "").strip() or None
+        account = env.get("SHARETRUST_ACCOUNT_ID") or None  # not trimmed: the one UID rule
         if account is not None and not is_account_uid(account):
             raise SettingsError(f"SHARETRUST_ACCOUNT_ID must be an account UID (1–20 digits), got {account!r}")
         raw_deadline = env.get("SHARETRUST_DEADLINE_SECONDS", "").strip()

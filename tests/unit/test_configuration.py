@@ -8,6 +8,7 @@ import pytest
 
 from sharetrust.cloud.credentials import Credentials
 from sharetrust.cloud.endpoints import EndpointError, Endpoints
+from sharetrust.deadline import Deadline
 from sharetrust.settings import Settings, SettingsError
 
 
@@ -40,6 +41,10 @@ def test_values_are_read() -> None:
         ("SHARETRUST_SERVICE_KEY_POLICY", "ignore"),
         ("SHARETRUST_REGIONS", "cn-hangzhou,Mars"),
         ("SHARETRUST_ACCOUNT_ID", "12ab"),
+        ("SHARETRUST_ACCOUNT_ID", " 123"),
+        ("SHARETRUST_DEADLINE_SECONDS", "soon"),
+        ("SHARETRUST_DEADLINE_SECONDS", "0"),
+        ("SHARETRUST_DEADLINE_SECONDS", "nan"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
@@ -76,3 +81,11 @@ def test_the_endpoint_switch() -> None:
 def test_a_bad_endpoint_is_refused(value: str) -> None:
     with pytest.raises(EndpointError, match="SHARETRUST_ENDPOINT"):
         Endpoints.from_environment({"SHARETRUST_ENDPOINT": value})
+
+
+def test_the_deadline_defaults_below_the_functions_timeout() -> None:
+    assert Settings.from_environment({"SHARETRUST_DEADLINE_SECONDS": "2.5"}).deadline_seconds == 2.5
+    assert Settings.from_environment({}).deadline_seconds is None  # then 60 s, or the function's timeout less a margin
+    assert Deadline.for_function(60) == 54  # 10 %
+    assert Deadline.for_function(10) == 7  # at least 3 s
+    assert Deadline.for_function(2) == 1  # never below a second
