@@ -59,7 +59,11 @@ def arn(key: str) -> str:
     return f"acs:kms:{HZ}:{SHARER}:key/{key}"
 
 
-def test_a_batch_converges_exactly_under_every_fault(lc: LocalCloud, capsys: pytest.CaptureFixture[str]) -> None:
+# One fault sequence in every run; ten more with `pytest -m long`.
+@pytest.mark.parametrize("fault_seed", [7, *(pytest.param(n, marks=pytest.mark.long) for n in range(100, 110))])
+def test_a_batch_converges_exactly_under_every_fault(
+    lc: LocalCloud, capsys: pytest.CaptureFixture[str], fault_seed: int
+) -> None:
     for uid in SHAREES[:6]:
         share_image(lc, "m-cmk0001", uid)
     share_image(lc, "m-twokeys1", SHAREES[6])
@@ -73,7 +77,7 @@ def test_a_batch_converges_exactly_under_every_fault(lc: LocalCloud, capsys: pyt
             FaultRule("drop", rate=0.03),
             FaultRule("lose", rate=0.03),
         ],
-        seed=7,
+        seed=fault_seed,
     )
     mark = lc.requests.mark()
     summary = sharetrust(lc, events)
@@ -83,7 +87,8 @@ def test_a_batch_converges_exactly_under_every_fault(lc: LocalCloud, capsys: pyt
     assert sum(injected.values()) >= 10, injected  # the run really was under fire
     calls = len(lc.requests.entries()) - mark
     with capsys.disabled():
-        print(f"\nunder fire: {calls} calls, {sum(injected.values())} faults injected {dict(sorted(injected.items()))}")
+        faults = f"{sum(injected.values())} faults injected {dict(sorted(injected.items()))}"
+        print(f"\nunder fire (seed {fault_seed}): {calls} calls, {faults}")
     assert managed(lc, IMAGE_ROLE, "sharetrust-image-share-keys") == (
         frozenset(SHAREES[:7]),
         frozenset({arn(CMK), arn(CMK2)}),
