@@ -239,3 +239,18 @@ def test_on_a_terminal_the_scan_shows_progress_and_clears_it(lc: LocalCloud, tmp
     assert process.returncode == 0 and json.loads(stdout)["ok"] is True
     assert b"sharetrust: reading cn-hangzhou (1/2 regions)" in shown
     assert shown.endswith(b"\r\x1b[K")  # cleared: the terminal is left as it was
+
+
+def test_without_an_endpoint_the_default_chain_is_one_line_too(tmp_path: Path) -> None:
+    # The real cloud's chain: profile files, OIDC, and (disabled here, offline) the ECS metadata service.
+    result = sharetrust(
+        "-",
+        endpoint="",
+        ALIBABA_CLOUD_ACCESS_KEY_ID="",
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET="",
+        ALIBABA_CLOUD_ECS_METADATA_DISABLED="true",
+        HOME=str(tmp_path),
+    )
+    assert result.returncode == 2
+    line = one_line(result)
+    assert "ALIBABA_CLOUD_ACCESS_KEY_ID" in line and "default chain" in line and "credentials.ini" in line
