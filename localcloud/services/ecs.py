@@ -10,6 +10,7 @@ from typing import Any
 from localcloud.errors import ApiError, invalid, missing
 from localcloud.rpc import Call, operation
 from localcloud.services.resourcesharing import encryption_of, settle, share_role_denial, shared_with
+from localcloud.share_rules import refusal
 from localcloud.state import IMAGE_ROLE, Image, Snapshot, now_iso
 
 VERSION = "2014-05-26"
@@ -285,6 +286,9 @@ def modify_image_share_permission(call: Call) -> dict[str, Any]:
             f"The image would be shared with more than {MAX_SHAREES_PER_IMAGE} accounts.",
         )
     if add:
+        refused = refusal(call.cloud, image)
+        if refused is not None:
+            raise refused
         encryption = encryption_of(call.cloud, image)
         if encryption == "service":
             raise ApiError(

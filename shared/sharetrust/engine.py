@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from sharetrust.apply.converge import RoleConverger, RoleOutcome, Target
 from sharetrust.apply.role_lock import RoleLock
@@ -25,6 +26,7 @@ from sharetrust.events import Ignored, LogRange, ShareSignal, decode, decode_log
 from sharetrust.model import ROLE_FOR_KIND, EncryptedResource, ResourceKind, ShareTarget, is_account_uid
 from sharetrust.plan.desired import desired_role
 from sharetrust.plan.role_plan import PlanSettings, RolePlan
+from sharetrust.refusals import unfixable
 from sharetrust.report import DecisionLog, Summary
 from sharetrust.settings import Settings
 from sharetrust.truth.reader import AccountFacts, FailedShare, TruthReader
@@ -92,6 +94,19 @@ class Engine:
             summary.ignore(intake.event_id, reason)
             self.log.decide("ignored", event_id=intake.event_id, reason=reason)
             return
+        refused = unfixable(intake.failed_with) if intake.failed_with else None
+        if refused is not None:  # no role can fix it: report, prepare nothing
+            self._broken(
+                summary,
+                event_id=intake.event_id,
+                region=intake.region,
+                resources=[r.id for r in intake.resources],
+                resource_share_id=intake.resource_share_id,
+                targets=list(intake.added_targets),
+                code=refused[0],
+                remedy=refused[1],
+            )
+            return
         for invalid in intake.invalid_targets:
             summary.warnings.append(f"event {intake.event_id}: invalid target {invalid}")
         summary.signals += 1
@@ -141,7 +156,20 @@ class Engine:
         )
         facts = reader.read(frozenset(kinds))
         summary.resources_inspected += facts.inspected
-        summary.warnings += facts.refused
+        for association in facts.refused:
+            code, remedy = unfixable(association.message) or (
+                association.message.split(":", 1)[0],
+                "fix what the message says, then associate the share again",
+            )
+            self._broken(
+                summary,
+                region=association.region,
+                resource_share_id=association.share_id,
+                entity=association.entity_id,
+                code=code,
+                message=association.message,
+                remedy=remedy,
+            )
         self._report_unread(facts, signals, bool(pruning), summary)
         pending = self._failed_ecs_shares(signals, facts, summary)
         lock = RoleLock(self.ram, self.session.deadline, note=self._lock_note) if self.settings.lock_roles else None
@@ -208,6 +236,10 @@ class Engine:
                 self.log.decide("error", region=region, error=reason, dry_run=self.settings.dry_run)
             elif failed or pruning:
                 summary.warnings.append(f"{region}: {reason}")
+
+    def _broken(self, summary: Summary, **entry: Any) -> None:
+        summary.broken_shares.append(entry)
+        self.log.decide("broken-share", **entry)
 
     def _lock_note(self, message: str) -> None:
         self.log.decide("lock", message=message)

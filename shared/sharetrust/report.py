@@ -42,6 +42,8 @@ class Summary:
     keys_removed: list[str] = field(default_factory=list)
     roles: list[dict[str, Any]] = field(default_factory=list)
     failed_shares: list[dict[str, Any]] = field(default_factory=list)
+    # Shares refused for a reason no role fixes, with the remedy: reported, never acted on.
+    broken_shares: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     api_calls: Counter[str] = field(default_factory=Counter)
@@ -67,6 +69,7 @@ class Summary:
             "keys_removed": sorted(set(self.keys_removed)),
             "roles": self.roles,
             "failed_shares": self.failed_shares,
+            "broken_shares": self.broken_shares,
             "warnings": self.warnings,
             "errors": self.errors,
             "api_calls": dict(sorted(self.api_calls.items())),

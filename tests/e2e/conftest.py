@@ -40,6 +40,9 @@ def e2e_seed(
     seed = copy.deepcopy(base_seed())
     seed["settings"]["share_check"] = share_check
     sharer = seed["accounts"][0]
+    # One disk, the second key: two images with different keys give a role two keys to grant. (The base
+    # estate's m-twokeys1 has two encrypted snapshots, and ECS refuses to share it: FullImage.)
+    sharer["images"].append({"id": "m-cmk0002", "region": HZ, "name": "app2", "disks": [{"snapshot_id": "s-cmk0002"}]})
     roles: list[dict[str, Any]] = [
         {
             "name": "sharetrust-fc",

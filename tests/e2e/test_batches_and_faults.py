@@ -49,12 +49,12 @@ def environ(lc: LocalCloud, **extra: str) -> dict[str, str]:
 def test_a_batch_touching_one_role_writes_it_once(lc: LocalCloud) -> None:
     for uid in SHAREES:
         share_image(lc, "m-cmk0001", uid)
-    share_image(lc, "m-twokeys1", SHAREE)
+    share_image(lc, "m-cmk0002", SHAREE)
     events = [event_for(uid, n) for n, uid in enumerate(SHAREES)]
     events.append(
         {
             **event_for(SHAREE, 99),
-            "requestParameters": {**FORGED["requestParameters"], "ImageId": "m-twokeys1", "AddAccount.1": SHAREE},
+            "requestParameters": {**FORGED["requestParameters"], "ImageId": "m-cmk0002", "AddAccount.1": SHAREE},
         }
     )
     mark = lc.requests.mark()
@@ -66,7 +66,7 @@ def test_a_batch_touching_one_role_writes_it_once(lc: LocalCloud) -> None:
     calls = lc.requests.counts(since=mark)
     assert calls["Ecs:DescribeImages"] == 2  # one per region for the whole batch, not one per event
     for uid in [*SHAREES, SHAREE]:
-        resource = "m-twokeys1" if uid == SHAREE else "m-cmk0001"
+        resource = "m-cmk0002" if uid == SHAREE else "m-cmk0001"
         assert usable(lc, uid, resource), can_use(lc.cloud, uid, resource).reason
 
 

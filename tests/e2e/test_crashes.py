@@ -119,15 +119,15 @@ def crash_and_rerun(scenario: Scenario, tmp: Path) -> str | None:
         # The first share is refused (no role yet): sharetrust prepares the role for it.
         first, second = tmp / "first.json", tmp / "second.json"
         first.write_text(json.dumps(event(1, "m-cmk0001", SHAREE, refused=True)))
-        second.write_text(json.dumps(event(2, "m-twokeys1", OUTSIDER)))
+        second.write_text(json.dumps(event(2, "m-cmk0002", OUTSIDER)))
         target, sharee, resource = first, SHAREE, "m-cmk0001"
         if scenario.steps == GROW:
             ready = sharetrust(lc, first)
             if ready.returncode != 0:
                 return f"setting up: {ready.stderr}"
             share_image(lc, "m-cmk0001", SHAREE)
-            share_image(lc, "m-twokeys1", OUTSIDER)
-            target, sharee, resource = second, OUTSIDER, "m-twokeys1"
+            share_image(lc, "m-cmk0002", OUTSIDER)
+            target, sharee, resource = second, OUTSIDER, "m-cmk0002"
         mark = lc.requests.mark()
         crashed = sharetrust(lc, target, crash_after=scenario.crash_after)
         if crashed.returncode != -9:

@@ -79,7 +79,7 @@ def test_a_forged_event_adds_no_trust(lc: LocalCloud) -> None:
 
 def test_replaying_every_event_makes_zero_write_calls(lc: LocalCloud, tmp_path: Path) -> None:
     share_image(lc, "m-cmk0001", SHAREE)
-    create_share(lc, "to-sharee", [("Image", "m-twokeys1")], [SHAREE])
+    create_share(lc, "to-sharee", [("Image", "m-cmk0002")], [SHAREE])
     settle(lc)
     events = trail_events(lc)
     assert len(events) >= 3  # the shares and sharetrust's own writes

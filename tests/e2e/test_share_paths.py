@@ -36,16 +36,18 @@ def test_image_shared_with_modify_image_share_permission_through_eventbridge(lc:
     assert UNRELATED_STATEMENT in trust["Statement"]  # someone else's statement survives as it was
 
 
-def test_image_with_two_keys(lc: LocalCloud) -> None:
-    share_image(lc, "m-twokeys1", SHAREE)
+def test_two_images_with_two_keys(lc: LocalCloud) -> None:
+    share_image(lc, "m-cmk0001", SHAREE)
+    share_image(lc, "m-cmk0002", MEMBER)
     settle(lc)
-    assert usable(lc, SHAREE, "m-twokeys1"), can_use(lc.cloud, SHAREE, "m-twokeys1").reason
+    assert usable(lc, SHAREE, "m-cmk0001"), can_use(lc.cloud, SHAREE, "m-cmk0001").reason
+    assert usable(lc, MEMBER, "m-cmk0002"), can_use(lc.cloud, MEMBER, "m-cmk0002").reason
 
 
 def test_resource_directory_and_folder_targets(lc: LocalCloud) -> None:
     create_share(lc, "to-rd", [("Image", "m-cmk0001")], [RD])
-    create_share(lc, "to-folder", [("Image", "m-twokeys1")], [FOLDER])
+    create_share(lc, "to-folder", [("Image", "m-cmk0002")], [FOLDER])
     settle(lc)
     assert usable(lc, SHAREE, "m-cmk0001"), can_use(lc.cloud, SHAREE, "m-cmk0001").reason
-    assert usable(lc, MEMBER, "m-twokeys1"), can_use(lc.cloud, MEMBER, "m-twokeys1").reason
-    assert not usable(lc, SHAREE, "m-twokeys1")  # SHAREE is in the root folder, outside the shared folder
+    assert usable(lc, MEMBER, "m-cmk0002"), can_use(lc.cloud, MEMBER, "m-cmk0002").reason
+    assert not usable(lc, SHAREE, "m-cmk0002")  # SHAREE is in the root folder, outside the shared folder

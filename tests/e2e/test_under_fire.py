@@ -66,7 +66,7 @@ def test_a_batch_converges_exactly_under_every_fault(
 ) -> None:
     for uid in SHAREES[:6]:
         share_image(lc, "m-cmk0001", uid)
-    share_image(lc, "m-twokeys1", SHAREES[6])
+    share_image(lc, "m-cmk0002", SHAREES[6])
     create_share(lc, "backups", [("Snapshot", "s-cmk0002")], [SHAREES[7]])
     events = trail_events(lc)
     lc.faults.configure(
@@ -97,7 +97,7 @@ def test_a_batch_converges_exactly_under_every_fault(
         frozenset({SHAREES[7]}),
         frozenset({arn(CMK2)}),
     )
-    for uid, resource in [*((u, "m-cmk0001") for u in SHAREES[:6]), (SHAREES[6], "m-twokeys1")]:
+    for uid, resource in [*((u, "m-cmk0001") for u in SHAREES[:6]), (SHAREES[6], "m-cmk0002")]:
         assert can_use(lc.cloud, uid, resource).usable, can_use(lc.cloud, uid, resource).reason
     assert not [p for p in lc.cloud.ram_of(SHARER).policies if p.startswith("sharetrust-lock-")]
 
@@ -123,7 +123,7 @@ def test_when_retries_run_out_the_invocation_fails_loudly_and_a_rerun_converges(
 def test_writes_that_landed_are_reported_even_when_a_later_one_fails(lc: LocalCloud) -> None:
     share_image(lc, "m-cmk0001", SHAREE)
     assert sharetrust(lc, trail_events(lc)).ok
-    share_image(lc, "m-twokeys1", SHAREES[0])  # a second key: a new policy version, then new trust
+    share_image(lc, "m-cmk0002", SHAREES[0])  # a second key: a new policy version, then new trust
     lc.faults.configure([FaultRule("unavailable", "Ram:UpdateRole", retry_after_ms=1)])
     summary = sharetrust(lc, trail_events(lc), SHARETRUST_DEADLINE_SECONDS="5")
     assert not summary.ok

@@ -30,6 +30,7 @@ from sharetrust.events.signals import (
     ShareSignal,
 )
 from sharetrust.model import INVALID_TARGET_REASON, ResourceKind, target_kind
+from sharetrust.refusals import unfixable
 
 MODIFY_IMAGE = "ModifyImageSharePermission"
 CREATE_SHARE = "CreateResourceShare"
@@ -106,7 +107,9 @@ def classify(event: ActionTrailEvent, envelope: Envelope | None = None) -> Share
             f"ignored: {label} comes from service {service_name} and its parameters do not fit {name}",
         )
     failure = event.error_code
-    if failure is not None and not (_actionable(failure) and name in _ADDING_EVENTS):
+    # A refusal no role can fix still makes a signal, so the engine reports the share as broken.
+    worth_reading = _actionable(failure) or unfixable(failure) is not None if failure is not None else True
+    if not worth_reading or (failure is not None and name not in _ADDING_EVENTS):
         return Ignored(event_id, f"ignored: {label} failed with {failure}; nothing to do")
     account = event.account_id or env.account_id
     if account is None:

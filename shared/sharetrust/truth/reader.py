@@ -44,14 +44,24 @@ class FailedShare:
     failed_part: Literal["target", "resource"] = "target"
 
 
+@dataclass(frozen=True)
+class RefusedAssociation:
+    """A resource or target association Resource Sharing failed for a reason other than the role."""
+
+    share_id: str
+    region: str
+    entity_id: str
+    message: str  # `CODE: text`
+
+
 @dataclass
 class AccountFacts:
     account_uid: str
     resources: list[EncryptedResource] = field(default_factory=list)
     failed_shares: list[FailedShare] = field(default_factory=list)
     inspected: list[str] = field(default_factory=list)
-    # Associations Resource Sharing refused for reasons sharetrust cannot fix (e.g. a service key).
-    refused: list[str] = field(default_factory=list)
+    # Associations Resource Sharing refused for reasons no role fixes (e.g. a service key).
+    refused: list[RefusedAssociation] = field(default_factory=list)
     # Regions whose facts are missing, and why: skipped by a setting, or a read that failed. A
     # region that failed part-way contributes nothing, so what is here was read whole.
     unread: dict[str, str] = field(default_factory=dict)
@@ -146,7 +156,7 @@ class TruthReader:
             for association in (*share.resources, *share.targets):
                 if association.status == "Failed" and not _failed_for_role(association.status, association.message):
                     facts.refused.append(
-                        f"share {share.id} ({region}): {association.entity_id} failed: {association.message}"
+                        RefusedAssociation(share.id, region, association.entity_id, association.message)
                     )
         if "image" in kinds:
             for image in images:

@@ -1,0 +1,57 @@
+"""Shares production refuses whatever the roles say are reported as broken, with the remedy, and no
+role is prepared for them; AssumeRoleError stays the one refusal that prepares the role."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from Tea.exceptions import TeaException
+
+from localcloud import LocalCloud
+from sharetrust.entry import run
+from sharetrust.report import Summary
+from tests.e2e.conftest import e2e_seed, share_image
+from tests.e2e.test_safety import trail_events
+from tests.localcloud.conftest import CMK, KEYS, SHAREE, SHARER
+
+
+@pytest.fixture
+def seed() -> dict[str, Any]:
+    return e2e_seed(eventbridge=False, trail_logs=False)  # these tests call sharetrust themselves
+
+
+def sharetrust(lc: LocalCloud) -> Summary:
+    environ = {
+        "SHARETRUST_ENDPOINT": lc.url,
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": KEYS[SHARER][0],
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": KEYS[SHARER][1],
+    }
+    return run([json.dumps(trail_events(lc))], environ=environ, log_stream=io.StringIO())
+
+
+@pytest.mark.parametrize(
+    ("image", "code", "remedy"),
+    [
+        ("m-twokeys1", "OperationDeined.FullImage", "share its snapshots instead"),
+        ("m-cmk0001", "InvalidParameter.KMSKeyId.CMKNotEnabled", "enable the key"),
+    ],
+)
+def test_a_share_no_role_can_fix_is_reported_broken_and_nothing_is_prepared(
+    lc: LocalCloud, image: str, code: str, remedy: str
+) -> None:
+    if code.endswith("CMKNotEnabled"):
+        lc.cloud.keys[CMK].state = "Disabled"
+    with pytest.raises(TeaException) as refused:
+        share_image(lc, image, SHAREE)
+    assert refused.value.code == code
+    mark = lc.requests.mark()
+    summary = sharetrust(lc)
+    assert summary.ok  # retrying cannot help; the report says what to do
+    (broken,) = summary.broken_shares
+    assert broken["code"] == code and broken["resources"] == [image] and broken["targets"] == [SHAREE]
+    assert remedy in broken["remedy"]
+    assert summary.roles == [] and summary.signals == 0
+    assert lc.requests.counts(since=mark, writes_only=True) == {}
