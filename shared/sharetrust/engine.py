@@ -15,11 +15,12 @@ from typing import Any
 from sharetrust.apply.converge import RoleConverger, RoleOutcome, Target
 from sharetrust.apply.role_lock import RoleLock
 from sharetrust.cloud.ecs import EcsGateway
+from sharetrust.cloud.errors import CloudError
 from sharetrust.cloud.kms import KmsGateway
 from sharetrust.cloud.ram import RamGateway
 from sharetrust.cloud.resourcemanager import ResourceManagerGateway
 from sharetrust.cloud.resourcesharing import ResourceSharingGateway
-from sharetrust.cloud.session import CloudError, CloudSession
+from sharetrust.cloud.session import CloudSession
 from sharetrust.cloud.sls import SlsGateway
 from sharetrust.cloud.sts import StsGateway
 from sharetrust.events import Ignored, LogRange, ShareSignal, decode, decode_log_row

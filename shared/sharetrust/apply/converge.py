@@ -7,14 +7,15 @@ a bounded number of times with jitter.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sharetrust.apply.role_lock import LockTimeout, RoleLock
+from sharetrust.cloud.errors import AlreadyExists, CloudError
 from sharetrust.cloud.ram import RamGateway
-from sharetrust.cloud.session import CloudError
 from sharetrust.model import POLICY_FOR_KIND, ROLE_FOR_KIND, ResourceKind
 from sharetrust.plan.desired import DesiredRole
 from sharetrust.plan.role_plan import PlanSettings, RolePlan, RoleSnapshot, plan_role_changes
@@ -139,12 +140,9 @@ class RoleConverger:
                 return
             if attempt == 1:
                 outcome.plan = plan  # what is reported: the plan made under the lock
-            try:
+            # Created concurrently (or by an earlier attempt whose answer was lost): re-read, plan again.
+            with contextlib.suppress(AlreadyExists):
                 write_plan(self._ram, plan, outcome.writes)
-            except CloudError as conflict:
-                if conflict.code not in ("EntityAlreadyExists.Role", "EntityAlreadyExists.Policy"):
-                    raise
-                # Created concurrently by someone else: re-read and plan again.
             if not self.plan(kind, target).changes:
                 return
             self._sleep(self._random.uniform(0.05, 0.2 * attempt))  # lost update: back off, merge, retry

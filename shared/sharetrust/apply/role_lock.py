@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sharetrust.cloud.errors import CloudError
 from sharetrust.cloud.ram import RamGateway
-from sharetrust.cloud.session import CloudError
 from sharetrust.deadline import Deadline
 
 LEASE_SECONDS = 60.0  # the longest a holder keeps others out; its own deadline ends it sooner

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sharetrust.cloud.session import CloudError, CloudSession
+from sharetrust.cloud.errors import NotFound
+from sharetrust.cloud.session import CloudSession
 from sharetrust.model import KeyRef
 
 SERVICE_ALIAS_PREFIX = "alias/acs/"  # reserved for service keys; ECS's is alias/acs/ecs (alibaba-apis.md §4)
@@ -29,10 +30,8 @@ class KmsGateway:
                 self._client(region).describe_key_with_options,
                 models.DescribeKeyRequest(key_id=key_id),
             ).body.key_metadata
-        except CloudError as error:
-            if error.code in ("Forbidden.KeyNotFound", "Forbidden.ResourceNotFound"):
-                return KeyRef(key_id, region, "", False)
-            raise
+        except NotFound:  # KMS's Forbidden.KeyNotFound: a key of another account
+            return KeyRef(key_id, region, "", False)
         # Arn = acs:kms:<region>:<uid>:key/<id>; the owner comes from it, not from the caller.
         parts = str(meta.arn).split(":")
         account = parts[3] if len(parts) > 4 else owner_uid

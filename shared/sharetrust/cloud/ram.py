@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sharetrust.cloud.session import CloudError, CloudSession
+from sharetrust.cloud.errors import AlreadyExists, NotFound
+from sharetrust.cloud.session import CloudSession
 
 PolicyRef = tuple[Literal["Custom", "System"], str]
 RAM_REGION = "cn-hangzhou"  # RAM is global; the endpoint is ram.aliyuncs.com for every region
@@ -33,10 +35,8 @@ class RamGateway:
             body = self._session.pop(
                 "Ram:GetRole", self._client().get_role_with_options, models.GetRoleRequest(role_name=name)
             ).body
-        except CloudError as error:
-            if error.code == "EntityNotExist.Role":
-                return None
-            raise
+        except NotFound:
+            return None
         return RoleRecord(body.role.role_name, body.role.assume_role_policy_document)
 
     def create_role(self, name: str, trust_document: str, description: str) -> None:
@@ -60,10 +60,8 @@ class RamGateway:
         request = models.GetPolicyRequest(policy_name=name, policy_type="Custom")
         try:
             return self._session.pop("Ram:GetPolicy", self._client().get_policy_with_options, request).body
-        except CloudError as error:
-            if error.code == "EntityNotExist.Policy":
-                return None
-            raise
+        except NotFound:
+            return None
 
     def policy_document(self, name: str) -> str | None:
         """The default version's document of a custom policy, or None when the policy does not exist."""
@@ -96,10 +94,8 @@ class RamGateway:
             body = self._session.pop(
                 "Ram:ListPoliciesForRole", self._client().list_policies_for_role_with_options, request
             ).body
-        except CloudError as error:
-            if error.code == "EntityNotExist.Role":
-                return frozenset()
-            raise
+        except NotFound:  # the role is gone: nothing is attached to it
+            return frozenset()
         policies = body.policies.policy if body.policies and body.policies.policy else []
         return frozenset((p.policy_type, p.policy_name) for p in policies)
 
@@ -107,21 +103,16 @@ class RamGateway:
         from alibabacloud_ram20150501 import models
 
         request = models.AttachPolicyToRoleRequest(policy_type=policy[0], policy_name=policy[1], role_name=role)
-        try:
+        # A concurrent writer (or an earlier attempt whose answer was lost) got there first: done.
+        with contextlib.suppress(AlreadyExists):
             self._session.pop("Ram:AttachPolicyToRole", self._client().attach_policy_to_role_with_options, request)
-        except CloudError as error:
-            if error.code != "EntityAlreadyExists.Role.Policy":  # a concurrent writer got there first
-                raise
 
     def detach(self, role: str, policy: PolicyRef) -> None:
         from alibabacloud_ram20150501 import models
 
         request = models.DetachPolicyFromRoleRequest(policy_type=policy[0], policy_name=policy[1], role_name=role)
-        try:
+        with contextlib.suppress(NotFound):  # not attached (any more): what detaching wants
             self._session.pop("Ram:DetachPolicyFromRole", self._client().detach_policy_from_role_with_options, request)
-        except CloudError as error:
-            if error.code != "EntityNotExist.Role.Policy":
-                raise
 
     def create_lock(self, name: str, description: str) -> bool:
         """Creates the lock policy; False when it already exists (someone else holds the lock)."""
@@ -130,10 +121,8 @@ class RamGateway:
         request = models.CreatePolicyRequest(policy_name=name, policy_document=LOCK_DOCUMENT, description=description)
         try:
             self._session.pop("Ram:CreatePolicy", self._client().create_policy_with_options, request)
-        except CloudError as error:
-            if error.code == "EntityAlreadyExists.Policy":
-                return False
-            raise
+        except AlreadyExists:
+            return False
         return True
 
     def policy_description(self, name: str) -> str | None:
@@ -144,11 +133,8 @@ class RamGateway:
         from alibabacloud_ram20150501 import models
 
         request = models.DeletePolicyRequest(policy_name=name)
-        try:
+        with contextlib.suppress(NotFound):  # deleted already
             self._session.pop("Ram:DeletePolicy", self._client().delete_policy_with_options, request)
-        except CloudError as error:
-            if error.code != "EntityNotExist.Policy":
-                raise
 
 
 # A lock policy is never attached; its one statement denies an action that does not exist.

@@ -9,7 +9,6 @@ invocation's `Deadline`.
 from __future__ import annotations
 
 import random
-import re
 import threading
 import time
 from collections import Counter
@@ -19,69 +18,14 @@ from typing import Any, TypeVar
 
 from sharetrust.cloud.credentials import Credentials
 from sharetrust.cloud.endpoints import Endpoints
+from sharetrust.cloud.errors import DEADLINE_EXCEEDED, TRANSPORT_ERROR, CloudError
 from sharetrust.deadline import DEFAULT_SECONDS, Deadline
 
 T = TypeVar("T")
 
-RETRYABLE_CODES = frozenset(
-    {"Throttling", "Throttling.User", "Throttling.Api", "ServiceUnavailable", "InternalError", "UnknownError"}
-)
-DEADLINE_EXCEEDED = "DeadlineExceeded"
-TRANSPORT_ERROR = "TransportError"
 USER_AGENT = "sharetrust/0.1.0"  # in ActionTrail's userAgent, so an audit can tell sharetrust's calls apart
 CONNECT_TIMEOUT_MS = 5000
 READ_TIMEOUT_MS = 10000
-_MESSAGE_MAX = 300
-
-_CREDENTIAL_CODES = re.compile(
-    r"^(InvalidAccessKeyId|SignatureDoesNotMatch|SignatureNotMatch|InvalidSecurityToken|MissingSecurityToken"
-    r"|SecurityToken|IncompleteSignature|InvalidAccessKeySecret|Unauthorized|InvalidTimeStamp)"
-)
-_PERMISSION_CODES = re.compile(r"^(Forbidden|NoPermission|AccessDenied|NotAuthorized|NoAuth)")
-
-
-class CloudError(RuntimeError):
-    """A cloud call failed for good. `code` is the service's error code (or the transport failure)."""
-
-    def __init__(self, action: str, code: str, message: str, status: int | None = None) -> None:
-        message = _one_line(message)
-        super().__init__(f"{action} failed: {code}: {message}")
-        self.action = action
-        self.code = code
-        self.status = status
-
-    @property
-    def throttled(self) -> bool:
-        return self.code.startswith("Throttling")
-
-    @property
-    def hint(self) -> str:
-        """What the operator should check, for a one-line message."""
-        if self.code == TRANSPORT_ERROR:
-            return "cannot reach the service: check SHARETRUST_ENDPOINT, the network and any proxy"
-        if self.code == DEADLINE_EXCEEDED:
-            return (
-                "no answer within the invocation's deadline: check SHARETRUST_ENDPOINT and the network, "
-                "or raise SHARETRUST_DEADLINE_SECONDS"
-            )
-        if _CREDENTIAL_CODES.match(self.code):
-            return (
-                "check the credentials (ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET / "
-                "ALIBABA_CLOUD_SECURITY_TOKEN, or the function's role)"
-            )
-        if _PERMISSION_CODES.match(self.code) or self.status == 403:
-            return f"the caller may not call {self.action}: grant it in the function role's permission policy"
-        if self.throttled or self.code in RETRYABLE_CODES or (self.status or 0) >= 500:
-            return "the service is throttling or failing: a later retry completes the change"
-        return ""
-
-    def one_line(self) -> str:
-        return f"{self} ({self.hint})" if self.hint else str(self)
-
-
-def _one_line(message: str) -> str:
-    flat = " ".join(message.split())
-    return flat if len(flat) <= _MESSAGE_MAX else flat[: _MESSAGE_MAX - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -177,7 +121,7 @@ class CloudSession:
         attempt = 0
         while True:
             if self.deadline.expired:
-                raise CloudError(
+                raise CloudError.of(
                     action, DEADLINE_EXCEEDED, f"the invocation's {self.deadline.seconds:.0f} s deadline passed"
                 )
             attempt += 1
@@ -189,16 +133,15 @@ class CloudSession:
                 code, status, message = error_code(failure)
                 if code == TRANSPORT_ERROR and self.deadline.expired:
                     code, message = DEADLINE_EXCEEDED, f"no answer within the {self.deadline.seconds:.0f} s deadline"
-                retryable = code in RETRYABLE_CODES or code == TRANSPORT_ERROR or (status or 0) >= 500
-                if not retryable or attempt >= self.retry.attempts:
-                    if retryable and attempt > 1:
-                        message = f"{message} (after {attempt} attempts)"
-                    raise CloudError(action, code, message, status) from None
+                error = CloudError.of(action, code, message, status)
+                if not error.retryable or attempt >= self.retry.attempts:
+                    if error.retryable and attempt > 1:
+                        error = CloudError.of(action, code, f"{message} (after {attempt} attempts)", status)
+                    raise error from None
                 delay = self._delay(attempt, getattr(failure, "retry_after", None))
                 if delay >= self.deadline.remaining():
-                    raise CloudError(
-                        action, code, f"{message} (no time left to retry within the deadline)", status
-                    ) from None
+                    message = f"{message} (no time left to retry within the deadline)"
+                    raise CloudError.of(action, code, message, status) from None
                 self.sleep(delay)
 
     def _delay(self, attempt: int, retry_after_ms: Any) -> float:

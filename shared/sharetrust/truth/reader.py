@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sharetrust.cloud.ecs import EcsGateway, ImageRecord, SnapshotRecord
+from sharetrust.cloud.errors import CloudError
 from sharetrust.cloud.kms import KmsGateway
 from sharetrust.cloud.resourcemanager import ResourceManagerGateway
 from sharetrust.cloud.resourcesharing import ResourceSharingGateway, ShareRecord
-from sharetrust.cloud.session import CloudError
 from sharetrust.model import EncryptedResource, InvalidShareTarget, KeyRef, ResourceKind, ShareTarget, target_kind
 
 LIVE = ("Associated", "Associating")
