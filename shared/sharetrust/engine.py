@@ -23,7 +23,15 @@ from sharetrust.cloud.resourcesharing import ResourceSharingGateway
 from sharetrust.cloud.session import CloudSession
 from sharetrust.cloud.sls import SlsGateway
 from sharetrust.cloud.sts import StsGateway
-from sharetrust.events import Ignored, LogRange, ShareSignal, decode, decode_log_row
+from sharetrust.events import (
+    Ignored,
+    LogRange,
+    ShareSignal,
+    decode,
+    decode_log_row,
+    refusal_in_event,
+    removes_access,
+)
 from sharetrust.model import ROLE_FOR_KIND, EncryptedResource, ResourceKind, ShareTarget, is_account_uid
 from sharetrust.plan.desired import desired_role
 from sharetrust.plan.role_plan import PlanSettings, RolePlan
@@ -34,7 +42,6 @@ from sharetrust.truth.reader import AccountFacts, FailedShare, TruthReader
 
 KINDS: tuple[ResourceKind, ...] = ("image", "snapshot")
 DECISION_LIST_MAX = 20  # a decision line names this many event ids / resources, then gives the count
-PRUNING_EVENTS = {"DisassociateResourceShare", "DeleteResourceShare"}
 
 
 @dataclass
@@ -172,7 +179,7 @@ class Engine:
                 remedy=remedy,
             )
         self._report_unread(facts, signals, bool(pruning), summary)
-        pending = self._failed_ecs_shares(signals, facts, summary)
+        pending = self._refused_in_events(signals, facts, summary)
         lock = RoleLock(self.ram, self.session.deadline, note=self._lock_note) if self.settings.lock_roles else None
         converger = RoleConverger(self.ram, PlanSettings(self.settings.service_key_policy), lock)
         for kind in KINDS:
@@ -245,32 +252,28 @@ class Engine:
     def _lock_note(self, message: str) -> None:
         self.log.decide("lock", message=message)
 
-    def _kinds(self, signals: list[ShareSignal]) -> set[ResourceKind]:
+    @staticmethod
+    def _kinds(signals: list[ShareSignal]) -> set[ResourceKind]:
         kinds: set[ResourceKind] = set()
         for signal in signals:
-            if signal.service == "ecs":
-                kinds.add("image")
-            elif signal.resources:
-                kinds |= signal.resource_kinds
-            else:
-                kinds |= set(KINDS)  # only a share id: either kind may be affected
+            # Only a share id (Delete, or targets joining a share): either kind may be affected.
+            kinds |= signal.resource_kinds if signal.resources else set(KINDS)
         return kinds
 
     @staticmethod
     def _prunes(signal: ShareSignal, kind: ResourceKind) -> bool:
-        """Removal is only planned when an event says something was unshared (see plan_role_changes)."""
-        touches = not signal.resources or kind in signal.resource_kinds or (signal.service == "ecs" and kind == "image")
-        removes = bool(signal.removed_targets) or signal.event_name in PRUNING_EVENTS
-        return touches and removes and signal.failed_with is None
+        """Removal is only planned when an event says something of this kind was unshared."""
+        touches = not signal.resources or kind in signal.resource_kinds
+        return touches and removes_access(signal)
 
-    def _failed_ecs_shares(
+    def _refused_in_events(
         self, signals: list[ShareSignal], facts: AccountFacts, summary: Summary
     ) -> list[FailedShare]:
         """Image shares refused with AssumeRoleError, prepared for exactly their requested targets."""
         pending: list[FailedShare] = []
         for signal in signals:
-            if signal.failed_with is None or signal.service != "ecs":
-                continue
+            if not refusal_in_event(signal):
+                continue  # Resource Sharing keeps its refused associations: the truth reader finds them
             if signal.actor.account_id not in (None, self.account):
                 summary.ignore(signal.event_id, f"failed share by another account ({signal.actor.account_id})")
                 continue

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from sharetrust.events import (
+    EVENT_KINDS,
+    SHARE_EVENTS,
     ActionTrailEvent,
     Actor,
     CloudEvent,
@@ -31,6 +33,8 @@ from sharetrust.events import (
     normalise,
     parse_log_row,
     parse_time,
+    refusal_in_event,
+    removes_access,
     target_kind,
     unflatten,
 )
@@ -1031,3 +1035,44 @@ def test_a_folder_without_its_own_rd_path_is_no_target(path: str) -> None:
 def test_a_parameter_name_with_a_trailing_newline_is_not_indexed() -> None:
     s = signal(modify(requestParameters={"ImageId": "m-7", "AddAccount.1": "1234567890123456", "AddAccount.2\n": "2"}))
     assert s.added_targets == ("1234567890123456",)
+
+
+# --- what each event kind means (one row each) -----------------------------------------------------
+
+IMAGE_1 = {"Resources.1.ResourceType": "Image", "Resources.1.ResourceId": "m-1"}
+
+
+@pytest.mark.parametrize(
+    ("event", "removes"),
+    [
+        (modify(requestParameters={"ImageId": "m-7", "AddAccount.1": "1234567890123456"}), False),
+        (modify(requestParameters={"ImageId": "m-7", "RemoveAccount.1": "1234567890123456"}), True),
+        (
+            rs_event("CreateResourceShare", {"Resources.1.ResourceType": "Image", "Resources.1.ResourceId": "m-1"}),
+            False,
+        ),
+        (rs_event("AssociateResourceShare", {"ResourceShareId": "rs-1", "Targets.1": "1234567890123456"}), False),
+        (rs_event("DisassociateResourceShare", {"ResourceShareId": "rs-1", "Targets.1": "1234567890123456"}), True),
+        (rs_event("DeleteResourceShare", {"ResourceShareId": "rs-1"}), True),
+    ],
+)
+def test_only_events_that_say_something_was_unshared_remove(event: dict[str, Any], removes: bool) -> None:
+    s = signal(event)
+    assert removes_access(s) is removes
+    assert EVENT_KINDS[s.event_name].adds is (not removes or s.event_name == "ModifyImageSharePermission")
+
+
+def test_a_refused_share_is_read_only_for_kinds_that_add_and_known_from_the_event_only_for_ecs() -> None:
+    refused = modify(
+        requestParameters={"ImageId": "m-7", "AddAccount.1": "1234567890123456"}, errorCode="AssumeRoleError"
+    )
+    assert refusal_in_event(signal(refused)) and not removes_access(signal(refused))
+    associate = rs_event(
+        "AssociateResourceShare",
+        {"ResourceShareId": "rs-1", "Targets.1": "1234567890123456"},
+        errorCode="AssumeRoleError",
+    )
+    assert not refusal_in_event(signal(associate))
+    gone = rs_event("DeleteResourceShare", {"ResourceShareId": "rs-1"}, errorCode="AssumeRoleError")
+    assert isinstance(one(gone), Ignored)  # a failed removal changed nothing
+    assert set(SHARE_EVENTS) == set(EVENT_KINDS)

@@ -7,9 +7,13 @@ plain values. `decode` never raises; every rejection is an `Ignored` with a reas
 from sharetrust.events.actiontrail import ActionTrailEvent, UserIdentity
 from sharetrust.events.classify import (
     ACTIONABLE_ERRORS,
+    EVENT_KINDS,
     SHARE_EVENTS,
     Envelope,
+    EventKind,
     classify,
+    refusal_in_event,
+    removes_access,
 )
 from sharetrust.events.cloudevent import CloudEvent
 from sharetrust.events.common import DictWrapper, parse_time
@@ -31,12 +35,14 @@ from sharetrust.model import TargetKind, target_kind
 __all__ = [
     "ACTIONABLE_ERRORS",
     "ACTIONTRAIL_TOPICS",
+    "EVENT_KINDS",
     "SHARE_EVENTS",
     "ActionTrailEvent",
     "Actor",
     "CloudEvent",
     "DictWrapper",
     "Envelope",
+    "EventKind",
     "Ignored",
     "Intake",
     "InvalidTarget",
@@ -56,6 +62,8 @@ __all__ = [
     "normalise",
     "parse_log_row",
     "parse_time",
+    "refusal_in_event",
+    "removes_access",
     "target_kind",
     "unflatten",
 ]

@@ -1,6 +1,9 @@
 """From one ActionTrail event to a `ShareSignal`, or an `Ignored` saying why not. Pure.
 
-Which events matter (events.md §1.1; no published sample exists for any of them [UNCONFIRMED]):
+What each share event means is one row of `EVENT_KINDS` (events.md §1.1; production-facts.md): its
+service, its reader, whether it adds targets (so that a refusal of it is worth reading), when it says
+something was unshared (the only events that prune), and how to recognise its parameters. Adding an
+event is one row and, if no reader fits, one reader.
 
 | eventName | service | resources | targets added / removed |
 |---|---|---|---|
@@ -14,9 +17,9 @@ Which events matter (events.md §1.1; no published sample exists for any of them
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from sharetrust.events.actiontrail import ActionTrailEvent
 from sharetrust.events.common import MAX_INT_BITS, show, text, type_name
@@ -38,13 +41,6 @@ ASSOCIATE_SHARE = "AssociateResourceShare"
 DISASSOCIATE_SHARE = "DisassociateResourceShare"
 DELETE_SHARE = "DeleteResourceShare"
 
-SHARE_EVENTS: Mapping[str, Service] = {
-    MODIFY_IMAGE: "ecs",
-    CREATE_SHARE: "resourcesharing",
-    ASSOCIATE_SHARE: "resourcesharing",
-    DISASSOCIATE_SHARE: "resourcesharing",
-    DELETE_SHARE: "resourcesharing",
-}
 # `serviceName` values, compared lowercased. `Ecs` is documented; the Resource Sharing value is
 # unconfirmed (events.md §1.1), so `ResourceSharing` is a guess, and `ResourceManager` (the product
 # Resource Sharing belongs to) is accepted too. An unknown serviceName still passes when the
@@ -58,7 +54,6 @@ WRITE_EVENT_TYPES = frozenset({"ApiCall", "ConsoleOperation"})
 # AssumeRoleError until the share role trusts the sharee (alibaba-apis.md §6): that failure is the
 # very thing to fix. Resource Sharing may do the same [UNCONFIRMED], so it counts there too.
 ACTIONABLE_ERRORS = frozenset({"AssumeRoleError"})
-_ADDING_EVENTS = frozenset({MODIFY_IMAGE, CREATE_SHARE, ASSOCIATE_SHARE})
 
 _RESOURCE_TYPES: Mapping[str, ResourceKind] = {"image": "image", "snapshot": "snapshot"}
 # `acs:ecs:<region>:<uid>:image/<id>` or `…:snapshot/<id>`, as `ResourceArns.N` may name them.
@@ -86,9 +81,10 @@ def classify(event: ActionTrailEvent, envelope: Envelope | None = None) -> Share
     name = event.event_name
     if name is None:
         return Ignored(event_id, f"ignored: {label} has no eventName")
-    service = SHARE_EVENTS.get(name)
-    if service is None:
+    kind = EVENT_KINDS.get(name)
+    if kind is None:
         return Ignored(event_id, f"ignored: {label} is {name}, not a share event")
+    service = kind.service
     if event_id is None:
         return Ignored(None, f"ignored: {name} event has neither eventId nor requestId")
     label = f"{label} ({name})"
@@ -101,7 +97,7 @@ def classify(event: ActionTrailEvent, envelope: Envelope | None = None) -> Share
     # A missing serviceName is no evidence against the name; the builder then says what is missing.
     service_name = event.service_name
     foreign = service_name is not None and not _service_matches(service_name, service)
-    if foreign and not _parameters_fit(name, params):
+    if foreign and not kind.fits(params):
         return Ignored(
             event_id,
             f"ignored: {label} comes from service {service_name} and its parameters do not fit {name}",
@@ -109,7 +105,7 @@ def classify(event: ActionTrailEvent, envelope: Envelope | None = None) -> Share
     failure = event.error_code
     # A refusal no role can fix still makes a signal, so the engine reports the share as broken.
     worth_reading = _actionable(failure) or unfixable(failure) is not None if failure is not None else True
-    if not worth_reading or (failure is not None and name not in _ADDING_EVENTS):
+    if not worth_reading or (failure is not None and not kind.adds):
         return Ignored(event_id, f"ignored: {label} failed with {failure}; nothing to do")
     account = event.account_id or env.account_id
     if account is None:
@@ -119,8 +115,7 @@ def classify(event: ActionTrailEvent, envelope: Envelope | None = None) -> Share
     region = event.region or text(params.get("RegionId")) or env.region
     if region is None:
         return Ignored(event_id, f"ignored: {label} names no region (acsRegion)")
-    builder = _Builder(event_id, label, name, service, account, region, params)
-    outcome = builder.build_ecs() if service == "ecs" else builder.build_resourcesharing()
+    outcome = kind.read(_Builder(event_id, label, name, kind, account, region, params))
     if isinstance(outcome, Ignored):
         return outcome
     identity = event.user_identity
@@ -148,15 +143,6 @@ def _service_matches(service_name: str, service: Service) -> bool:
     return service_name.lower() in SERVICE_NAMES[service]
 
 
-def _parameters_fit(name: str, params: Mapping[str, Any]) -> bool:
-    """Whether the parameters look like `name`'s own, for an event from an unexpected service."""
-    if name == MODIFY_IMAGE:
-        return text(params.get("ImageId")) is not None
-    if name == CREATE_SHARE:
-        return any(k in params for k in ("Resources", "ResourceArns", "Targets", "ResourceShareName"))
-    return text(params.get("ResourceShareId")) is not None
-
-
 def _actionable(code: str) -> bool:
     # Tolerate a sub-code suffix (`AssumeRoleError.Foo`) should one ever appear.
     return code in ACTIONABLE_ERRORS or code.split(".", 1)[0] in ACTIONABLE_ERRORS
@@ -180,7 +166,7 @@ class _Builder:
         event_id: str,
         label: str,
         name: str,
-        service: Service,
+        kind: EventKind,
         account: str,
         region: str,
         params: Mapping[str, Any],
@@ -188,6 +174,7 @@ class _Builder:
         self.event_id = event_id
         self.label = label
         self.name = name
+        self.kind = kind
         self.account = account
         self.region = region
         self.params = params
@@ -203,7 +190,8 @@ class _Builder:
     ) -> _Parts:
         return _Parts(tuple(resources), share_id, tuple(added), tuple(removed), tuple(self.invalid), tuple(self.notes))
 
-    def build_ecs(self) -> _Parts | Ignored:
+    def image_share(self) -> _Parts | Ignored:
+        """ModifyImageSharePermission: one image, accounts added and removed."""
         image = text(self.params.get("ImageId"))
         if image is None:
             return Ignored(self.event_id, f"ignored: {self.label} has no ImageId")
@@ -216,13 +204,19 @@ class _Builder:
         image_region = text(self.params.get("RegionId")) or self.region
         return self._parts([ResourceRef("image", image, image_region)], None, added, removed)
 
-    def build_resourcesharing(self) -> _Parts | Ignored:
+    def whole_share(self) -> _Parts | Ignored:
+        """DeleteResourceShare: only the share id; everything in the share is affected."""
+        share_id = text(self.params.get("ResourceShareId"))
+        if share_id is None:
+            return Ignored(self.event_id, f"ignored: {self.label} has no ResourceShareId")
+        return self._parts([], share_id)
+
+    def share_associations(self) -> _Parts | Ignored:
+        """Create/Associate/DisassociateResourceShare: resources and targets joining or leaving a share."""
         share_id = text(self.params.get("ResourceShareId"))
         if self.name != CREATE_SHARE and share_id is None:
             return Ignored(self.event_id, f"ignored: {self.label} has no ResourceShareId")
-        if self.name == DELETE_SHARE:
-            return self._parts([], share_id)
-        if self.name == DISASSOCIATE_SHARE and _owner_is_other(self.params):
+        if not self.kind.adds and _owner_is_other(self.params):
             # A sharee leaving a share made by someone else: this account owns nothing here.
             return Ignored(
                 self.event_id,
@@ -245,9 +239,9 @@ class _Builder:
             return Ignored(self.event_id, f"ignored: {self.label} names no resources")
         if others and resources:
             self.notes.append(f"other resource types skipped: {', '.join(others)}")
-        if self.name == DISASSOCIATE_SHARE:
-            return self._parts(resources, share_id, removed=targets)
-        return self._parts(resources, share_id, added=targets)
+        if self.kind.adds:
+            return self._parts(resources, share_id, added=targets)
+        return self._parts(resources, share_id, removed=targets)
 
     def _resources(self) -> tuple[list[ResourceRef], list[str], bool]:
         """Images and snapshots named by `Resources.N` and `ResourceArns.N`, the other types named,
@@ -339,3 +333,64 @@ def _target_text(raw: Any) -> tuple[str | None, str]:
         # Nothing is trimmed: " 123" is not the account 123 (one UID rule, model.is_account_uid).
         return (raw, "") if raw else (None, "empty")
     return None, f"{type_name(raw)}, not a string"
+
+
+Removes = Literal["never", "removed-targets", "always"]
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """What one share event means."""
+
+    service: Service
+    read: Callable[[_Builder], _Parts | Ignored]
+    # It adds targets: a refusal of it is worth reading (AssumeRoleError prepares the role; a refusal
+    # no role fixes is reported broken). A failed call of any other kind changed nothing.
+    adds: bool
+    # When it says something was unshared: the only events that may remove access (see the engine).
+    removes: Removes
+    # Whether its parameters look like its own, for an event with an unexpected serviceName.
+    fits: Callable[[Mapping[str, Any]], bool]
+    # A refused share is recorded only in the event (ECS keeps no failed share permission), so the
+    # event's targets are what the role is prepared for; Resource Sharing keeps failed associations.
+    refusal_in_event: bool = False
+
+
+def _names(*keys: str) -> Callable[[Mapping[str, Any]], bool]:
+    return lambda params: any(text(params.get(k)) is not None or list_param(params, k) for k in keys)
+
+
+EVENT_KINDS: Mapping[str, EventKind] = {
+    MODIFY_IMAGE: EventKind(
+        "ecs", _Builder.image_share, adds=True, removes="removed-targets", fits=_names("ImageId"), refusal_in_event=True
+    ),
+    CREATE_SHARE: EventKind(
+        "resourcesharing",
+        _Builder.share_associations,
+        adds=True,
+        removes="never",
+        fits=_names("Resources", "ResourceArns", "Targets", "ResourceShareName"),
+    ),
+    ASSOCIATE_SHARE: EventKind(
+        "resourcesharing", _Builder.share_associations, adds=True, removes="never", fits=_names("ResourceShareId")
+    ),
+    DISASSOCIATE_SHARE: EventKind(
+        "resourcesharing", _Builder.share_associations, adds=False, removes="always", fits=_names("ResourceShareId")
+    ),
+    DELETE_SHARE: EventKind(
+        "resourcesharing", _Builder.whole_share, adds=False, removes="always", fits=_names("ResourceShareId")
+    ),
+}
+SHARE_EVENTS: Mapping[str, Service] = {name: kind.service for name, kind in EVENT_KINDS.items()}
+
+
+def removes_access(signal: ShareSignal) -> bool:
+    """Whether the event says something was unshared (a failed call changed nothing)."""
+    kind = EVENT_KINDS[signal.event_name]
+    said = kind.removes == "always" or (kind.removes == "removed-targets" and bool(signal.removed_targets))
+    return said and signal.failed_with is None
+
+
+def refusal_in_event(signal: ShareSignal) -> bool:
+    """Whether a refused share of this signal is known only from the event itself."""
+    return signal.failed_with is not None and EVENT_KINDS[signal.event_name].refusal_in_event
