@@ -15,7 +15,7 @@ from localcloud import actiontrail
 from localcloud.errors import ApiError
 from localcloud.params import Params
 from localcloud.rpc import PRODUCTS, REGISTRY, Call, Caller, Operation, authenticate
-from localcloud.signing import parse_acs3_authorization, verify_acs3, verify_rpc_v1
+from localcloud.signing import check_timestamp, parse_acs3_authorization, verify_acs3, verify_rpc_v1
 from localcloud.state import new_request_id
 from localcloud.wire import HttpRequest, HttpResponse
 
@@ -98,13 +98,18 @@ def handle(lc: LocalCloud, request: HttpRequest) -> HttpResponse:
             all_params = {**query_map, **dict(form)}
             caller, secret = authenticate(lc.cloud, all_params.get("AccessKeyId", ""), all_params.get("SecurityToken"))
             verify_rpc_v1(secret, request.method, all_params)
+            sent = check_timestamp(all_params.get("Timestamp"), "Timestamp")
+            lc.cloud.nonces.claim(caller.access_key_id, all_params.get("SignatureNonce", ""), sent)
             business = {k: v for k, v in all_params.items() if k not in _V1_COMMON}
         else:
             if "authorization" not in request.headers:
                 raise ApiError(400, "MissingSecurityHeader", "The Authorization header is missing.")
             access_key_id, _, _ = parse_acs3_authorization(request.headers["authorization"])
             caller, secret = authenticate(lc.cloud, access_key_id, request.headers.get("x-acs-security-token"))
+            # verify_acs3 makes sure x-acs-date and x-acs-signature-nonce are signed, hence present.
             verify_acs3(secret, request.method, request.path, query, request.headers, request.body)
+            sent = check_timestamp(request.headers.get("x-acs-date"), "Timestamp")
+            lc.cloud.nonces.claim(caller.access_key_id, request.headers.get("x-acs-signature-nonce", ""), sent)
             business = {**query_map, **dict(form)}
     except ApiError as error:
         try:

@@ -120,7 +120,8 @@ def authenticate(cloud: Cloud, access_key_id: str, security_token: str | None) -
         session = cloud.sessions.get(access_key_id)
         if session is not None:
             if not security_token:
-                raise ApiError(400, "InvalidSecurityToken.Missing", "The security token is missing.")
+                # production-facts.md "Signing and common errors" (and the POP common error codes).
+                raise ApiError(400, "MissingSecurityToken", "SecurityToken is mandatory for this action.")
             if security_token != session.token:
                 raise ApiError(400, "InvalidSecurityToken.MismatchWithAccessKey", "The security token does not match.")
             if session.expires_at < time.time():
@@ -138,6 +139,16 @@ def authenticate(cloud: Cloud, access_key_id: str, security_token: str | None) -
             key = account.keys.get(access_key_id)
             if key is None:
                 continue
+            if security_token:
+                # UNCONFIRMED: production's answer to a token sent with a long-term (non-STS) AccessKey is
+                # not documented. Looked in production-facts.md, sdk-wire.md, the POP common error codes
+                # (help.aliyun.com document 53438, as quoted by SDKs and Terraform's provider) and SDK
+                # issues; the documented code that fits is "the token does not match the AccessKey".
+                raise ApiError(
+                    400,
+                    "InvalidSecurityToken.MismatchWithAccessKey",
+                    "The security token does not match the AccessKey: a long-term AccessKey takes no token.",
+                )
             if key.user is None:
                 return Caller(account.uid, key.id, "root-account", account.uid, "root"), key.secret
             return Caller(account.uid, key.id, "ram-user", f"{account.uid}:{key.user}", key.user), key.secret

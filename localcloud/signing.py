@@ -1,21 +1,34 @@
-"""Signature verification for the four wire protocols the official SDKs speak.
+"""Signature verification for the four wire protocols the official SDKs speak, and POP's replay guard.
 
 Each function recomputes the signature from what arrived and the secret of the claimed
 AccessKey; the algorithms follow alibabacloud_tea_openapi/utils.py (ACS3, RPC V1),
 aliyun/log/auth.py (SLS AuthV1) and fc2/auth.py (FC), see ../shared/reference/sdk-wire.md.
+
+POP also refuses a request whose timestamp is more than 15 minutes off (`InvalidTimeStamp.Expired`)
+and one whose nonce it has already seen (`SignatureNonceUsed`): `check_timestamp` and `NonceLedger`.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import heapq
 import hmac
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
 from urllib.parse import quote
 
 from localcloud.errors import ApiError
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+# POP common error codes (production-facts.md "Signing and common errors"): a timestamp more than
+# 15 minutes from the server's clock is 400 InvalidTimeStamp.Expired; a reused nonce 400 SignatureNonceUsed.
+MAX_CLOCK_SKEW = 15 * 60
+POP_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # x-acs-date (ACS3) and Timestamp (RPC V1), UTC
+NONCE_MEMORY_MAX = 200_000  # a hard bound on remembered nonces, whatever the request rate
 
 
 def pct(value: str) -> str:
@@ -131,3 +144,71 @@ def fc_signature(secret: str, method: str, resource: str, headers: Mapping[str, 
     fc_headers = "".join(f"{n}:{headers[n]}\n" for n in sorted(h for h in headers if h.startswith("x-fc-")))
     to_sign = "\n".join(lines) + "\n" + fc_headers + resource
     return base64.b64encode(hmac.new(secret.encode(), to_sign.encode(), hashlib.sha256).digest()).decode()
+
+
+def check_timestamp(value: str | None, name: str, now: float | None = None) -> float:
+    """The request time of a POP `Timestamp` / `x-acs-date`, or the common error production answers.
+
+    Returns the time as epoch seconds; raises 400 InvalidTimeStamp.Format for a value not of the form
+    `yyyy-MM-ddTHH:mm:ssZ` and 400 InvalidTimeStamp.Expired when it is more than 15 minutes off.
+    """
+    if not value:
+        # The common code form Missing{ParameterName} (POP common error codes).
+        raise ApiError(400, f"Missing{name}", f"{name} is mandatory for this action.")
+    try:
+        sent = datetime.strptime(value, POP_TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        raise ApiError(
+            400, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted."
+        ) from None
+    if abs(sent - (time.time() if now is None else now)) > MAX_CLOCK_SKEW:
+        raise ApiError(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
+    return sent
+
+
+class NonceLedger:
+    """The nonces of recent POP requests, so that a replayed request is refused with SignatureNonceUsed.
+
+    A nonce is remembered until its request's timestamp leaves the 15-minute window: after that a replay
+    is refused as InvalidTimeStamp.Expired anyway. So the memory holds at most 30 minutes of requests,
+    and never more than `limit` nonces (the oldest are forgotten first). Thread-safe.
+    Nonces are scoped per AccessKey: a replay is the same signed request, hence the same key.
+    """
+
+    def __init__(
+        self,
+        window: float = MAX_CLOCK_SKEW,
+        limit: int = NONCE_MEMORY_MAX,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._window = window
+        self._limit = limit
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._expiry: dict[tuple[str, str], float] = {}
+        self._queue: list[tuple[float, tuple[str, str]]] = []  # (forget at, key): a min-heap
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._expiry)
+
+    def claim(self, access_key_id: str, nonce: str, sent: float) -> None:
+        """Records the nonce of a request signed at `sent`; raises SignatureNonceUsed if it was seen."""
+        if not nonce:
+            raise ApiError(400, "MissingSignatureNonce", "SignatureNonce is mandatory for this action.")
+        key = (access_key_id, nonce)
+        now = self._clock()
+        with self._lock:
+            self._forget(now)
+            if key in self._expiry:
+                raise ApiError(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
+            forget_at = max(sent, now) + self._window
+            self._expiry[key] = forget_at
+            heapq.heappush(self._queue, (forget_at, key))
+
+    def _forget(self, now: float) -> None:
+        queue = self._queue
+        while queue and (queue[0][0] <= now or len(self._expiry) >= self._limit):
+            forget_at, key = heapq.heappop(queue)
+            if self._expiry.get(key) == forget_at:
+                del self._expiry[key]

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Literal
 
+from localcloud.signing import NonceLedger
+
 IMAGE_ROLE = "AliyunECSShareEncryptImageDefaultRole"
 SNAPSHOT_ROLE = "AliyunECSShareEncryptSnapshotDefaultRole"
 SERVICE_KEY_ALIAS = "alias/acs/ecs"
@@ -295,6 +297,8 @@ class Settings:
     # Resource Sharing items per call (alibaba-apis.md §3: SDK/ROS say 5, META says 20; plan for 5).
     resource_sharing_items_per_call: int = 5
     default_region: str = "cn-hangzhou"
+    # Custom policies attachable to one RAM role: 10 (RAM "Limitations", Dec 2025); a quota that can be raised.
+    ram_custom_policies_per_role: int = 10
 
 
 @dataclass
@@ -317,6 +321,8 @@ class Cloud:
     functions: dict[tuple[str, str, str], Function] = field(default_factory=dict)
     sls_triggers: list[SlsTrigger] = field(default_factory=list)
     eventbridge_triggers: list[EventBridgeTrigger] = field(default_factory=list)
+    # POP nonces of requests still inside the 15-minute window (replay guard; own lock; not in a dump).
+    nonces: NonceLedger = field(default_factory=NonceLedger, repr=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1), repr=False)
 

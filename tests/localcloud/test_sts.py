@@ -108,7 +108,8 @@ def test_temporary_credentials_need_their_own_token(lc: LocalCloud) -> None:
             functools.partial(ecs.describe_regions, ecs_models.DescribeRegionsRequest()),
         )
     no_token = EcsClient(config(lc, access_key=temporary))
-    fails("InvalidSecurityToken.Missing", 400, lambda: no_token.describe_regions(ecs_models.DescribeRegionsRequest()))
+    missing = fails("MissingSecurityToken", 400, lambda: no_token.describe_regions(ecs_models.DescribeRegionsRequest()))
+    assert missing.data["Message"] == "SecurityToken is mandatory for this action."
     wrong_secret = EcsClient(config(lc, access_key=(creds.access_key_id, "nope"), token=creds.security_token))
     fails("SignatureDoesNotMatch", 400, lambda: wrong_secret.describe_regions(ecs_models.DescribeRegionsRequest()))
 
