@@ -117,7 +117,11 @@ def _build(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
     _check_keys(raw, {"settings", "regions", "faults", "accounts", "resource_directories"}, "seed")
     cloud = Cloud(system_policies=builtin_system_policies())
     settings = raw.get("settings") or {}
-    _check_keys(settings, {"share_check", "default_region", "resource_sharing_items_per_call"}, "settings")
+    _check_keys(
+        settings,
+        {"share_check", "default_region", "resource_sharing_items_per_call", "ram_custom_policies_per_role"},
+        "settings",
+    )
     share_check = settings.get("share_check", "role-exists")
     if share_check not in ("role-exists", "role-trusts"):
         raise SeedError(f"settings.share_check must be role-exists or role-trusts, got {share_check!r}")
@@ -125,7 +129,10 @@ def _build(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
         share_check=share_check,
         resource_sharing_items_per_call=int(settings.get("resource_sharing_items_per_call", 5)),
         default_region=str(settings.get("default_region", "cn-hangzhou")),
+        ram_custom_policies_per_role=int(settings.get("ram_custom_policies_per_role", 10)),
     )
+    if cloud.settings.ram_custom_policies_per_role < 1:
+        raise SeedError("settings.ram_custom_policies_per_role must be at least 1")
     if raw.get("regions"):
         cloud.regions = [str(r) for r in raw["regions"]]
     if cloud.settings.default_region not in cloud.regions:
@@ -599,6 +606,7 @@ def dump_cloud(cloud: Cloud) -> dict[str, Any]:
                 "share_check": cloud.settings.share_check,
                 "default_region": cloud.settings.default_region,
                 "resource_sharing_items_per_call": cloud.settings.resource_sharing_items_per_call,
+                "ram_custom_policies_per_role": cloud.settings.ram_custom_policies_per_role,
             },
             "regions": list(cloud.regions),
             "accounts": accounts,

@@ -27,7 +27,8 @@ POLICY_DOCUMENT_MAX_BYTES = 6144
 TRUST_POLICY_MAX_CHARS = 4096
 MAX_POLICY_VERSIONS = 5
 MAX_ROLES_PER_ACCOUNT = 1000
-MAX_ATTACHED = {"System": 20, "Custom": 5}
+# System policies attachable to one role; custom ones are `settings.ram_custom_policies_per_role` (a quota).
+MAX_SYSTEM_ATTACHED = 20
 SESSION_MIN, SESSION_MAX = 3600, 43200
 ROTATE_STRATEGIES = ("None", "DeleteOldestNonDefaultVersionWhenLimitExceeded")
 
@@ -223,6 +224,7 @@ def delete_role(call: Call) -> dict[str, Any]:
     role = _role(call, _role_name(call.params))
     ram = _ram(call)
     if ram.attachments.get(role.name.lower()):
+        # DeleteRole's documented 409 (RAM API reference, DeleteRole "Error codes", Jul 2025).
         raise ApiError(409, "DeleteConflict.Role.Policy", "The role can not be deleted while it has attached policies.")
     del ram.roles[role.name.lower()]
     ram.attachments.pop(role.name.lower(), None)
@@ -302,9 +304,13 @@ def delete_policy(call: Call) -> dict[str, Any]:
     policy = _policy(call, _policy_name(p), "Custom")
     cascade = p.bool("CascadingDelete")
     if _attachment_count(call, policy):
-        # UNCONFIRMED: the code for "still attached to a role"; Terraform's RAM policy delete retries on
-        # DeleteConflict.Role.Policy, so that is what is returned here.
-        raise ApiError(409, "DeleteConflict.Role.Policy", "The policy can not be deleted while attached to a role.")
+        # DeletePolicy's documented conflicts (RAM API reference, DeletePolicy "Error codes"; the same table in
+        # ResourceManager's DeletePolicy) are 409 DeleteConflict.Policy.User, .Group and .Version: none names
+        # roles. UNCONFIRMED which one production gives for a policy attached only to a role (the emulator
+        # attaches policies to roles only); DeleteConflict.Policy.User is the documented code for "still
+        # attached" and one Terraform's alicloud provider retries DeletePolicy on. DeleteConflict.Role.Policy
+        # is DeleteRole's code (its own "Error codes" table), not DeletePolicy's.
+        raise ApiError(409, "DeleteConflict.Policy.User", "The policy must not be attached to any user, group or role.")
     if len(policy.versions) > 1 and not cascade:
         raise ApiError(
             409, "DeleteConflict.Policy.Version", "You must delete all non-default versions before deleting the policy."
@@ -397,10 +403,9 @@ def attach_policy_to_role(call: Call) -> dict[str, Any]:
     if any(a.policy_type == kind and a.policy_name == policy.name for a in attached):
         # UNCONFIRMED status: 409 inferred from the other EntityAlreadyExists codes.
         raise ApiError(409, "EntityAlreadyExists.Role.Policy", "The policy is already attached to the role.")
-    if sum(1 for a in attached if a.policy_type == kind) >= MAX_ATTACHED[kind]:
-        raise ApiError(
-            409, "LimitExceeded.Role.Policy", f"A role may have at most {MAX_ATTACHED[kind]} {kind} policies attached."
-        )
+    limit = MAX_SYSTEM_ATTACHED if kind == "System" else call.cloud.settings.ram_custom_policies_per_role
+    if sum(1 for a in attached if a.policy_type == kind) >= limit:
+        raise ApiError(409, "LimitExceeded.Role.Policy", f"A role may have at most {limit} {kind} policies attached.")
     attached.append(Attachment(kind, policy.name))
     return {}
 

@@ -14,7 +14,7 @@ from Tea.exceptions import TeaException
 from localcloud import LocalCloud
 from localcloud.services.ram import POLICY_DOCUMENT_MAX_BYTES, TRUST_POLICY_MAX_CHARS
 from localcloud.state import Policy, PolicyVersion
-from tests.localcloud.conftest import SHAREE, SHARER, config
+from tests.localcloud.conftest import SHAREE, SHARER, config, start
 from tests.localcloud.conftest import fails as fails_with
 
 ROLE = "AliyunECSShareEncryptImageDefaultRole"
@@ -382,11 +382,13 @@ def test_delete_policy_conflicts(lc: LocalCloud) -> None:
     client.attach_policy_to_role(
         ram_models.AttachPolicyToRoleRequest(policy_type="Custom", policy_name="p", role_name=ROLE)
     )
+    # DeletePolicy's own conflict code (DeleteConflict.Role.Policy is DeleteRole's, asserted below).
     fails(
-        "DeleteConflict.Role.Policy",
+        "DeleteConflict.Policy.User",
         409,
         lambda: client.delete_policy(ram_models.DeletePolicyRequest(policy_name="p", cascading_delete=True)),
     )
+    fails("DeleteConflict.Role.Policy", 409, lambda: client.delete_role(ram_models.DeleteRoleRequest(role_name=ROLE)))
     client.detach_policy_from_role(
         ram_models.DetachPolicyFromRoleRequest(policy_type="Custom", policy_name="p", role_name=ROLE)
     )
@@ -452,9 +454,10 @@ def test_attach_list_detach(lc: LocalCloud, v1: bool) -> None:
 
 
 def test_attachment_limits_per_role(lc: LocalCloud) -> None:
+    """10 custom policies per role (RAM "Limitations", Dec 2025) and 20 system ones."""
     client = ram(lc)
     create_role(client)
-    for n in range(6):
+    for n in range(11):
         create_policy(client, f"custom-{n}")
     with lc.cloud.lock:
         for n in range(21):
@@ -467,11 +470,37 @@ def test_attachment_limits_per_role(lc: LocalCloud) -> None:
             ram_models.AttachPolicyToRoleRequest(policy_type=kind, policy_name=name, role_name=ROLE)
         )
 
-    for n in range(5):
+    for n in range(10):
         attach("Custom", f"custom-{n}")
-    fails("LimitExceeded.Role.Policy", 409, lambda: attach("Custom", "custom-5"))
+    fails("LimitExceeded.Role.Policy", 409, lambda: attach("Custom", "custom-10"))
     for n in range(20):
         attach("System", f"SystemExtra{n}")
     fails("LimitExceeded.Role.Policy", 409, lambda: attach("System", "SystemExtra20"))
     body = client.list_policies_for_role(ram_models.ListPoliciesForRoleRequest(role_name=ROLE)).body
-    assert len(body.policies.policy) == 25
+    assert len(body.policies.policy) == 30
+
+
+@pytest.mark.parametrize("quota", [3, 12])
+def test_the_custom_policy_quota_is_a_setting(seed: dict[str, Any], quota: int) -> None:
+    seed["settings"]["ram_custom_policies_per_role"] = quota
+    with start(seed) as lc:
+        client = ram(lc)
+        create_role(client)
+        for n in range(quota + 1):
+            create_policy(client, f"custom-{n}")
+            if n < quota:
+                client.attach_policy_to_role(
+                    ram_models.AttachPolicyToRoleRequest(
+                        policy_type="Custom", policy_name=f"custom-{n}", role_name=ROLE
+                    )
+                )
+        error = fails(
+            "LimitExceeded.Role.Policy",
+            409,
+            lambda: client.attach_policy_to_role(
+                ram_models.AttachPolicyToRoleRequest(
+                    policy_type="Custom", policy_name=f"custom-{quota}", role_name=ROLE
+                )
+            ),
+        )
+        assert f"at most {quota} Custom" in error.data["Message"]

@@ -51,7 +51,12 @@ H = "tests.localcloud.handlers"
 def full_seed() -> dict[str, Any]:
     """base_seed plus every optional key the README documents."""
     s = base_seed()
-    s["settings"] = {"share_check": "role-trusts", "default_region": SH, "resource_sharing_items_per_call": 7}
+    s["settings"] = {
+        "share_check": "role-trusts",
+        "default_region": SH,
+        "resource_sharing_items_per_call": 7,
+        "ram_custom_policies_per_role": 15,
+    }
     s["faults"] = {"seed": 7, "rules": [{"kind": "latency", "action": "Ram:UpdateRole", "rate": 0.5, "latency_ms": 1}]}
     sharer = s["accounts"][0]
     sharer["kms_keys"].append(
@@ -139,6 +144,7 @@ def test_every_documented_key_loads() -> None:
     cloud, fault_seed, rules = cloud_from_dict(full_seed())
     assert (cloud.settings.share_check, cloud.settings.default_region) == ("role-trusts", SH)
     assert cloud.settings.resource_sharing_items_per_call == 7
+    assert cloud.settings.ram_custom_policies_per_role == 15
     assert cloud.regions == [HZ, SH]
     assert fault_seed == 7
     assert [(r.kind, r.action, r.rate, r.latency_ms) for r in rules] == [("latency", "Ram:UpdateRole", 0.5, 1)]
@@ -244,6 +250,7 @@ def test_defaults_of_an_empty_seed() -> None:
     cloud, fault_seed, rules = cloud_from_dict({})
     assert (cloud.settings.share_check, cloud.settings.default_region) == ("role-exists", HZ)
     assert cloud.settings.resource_sharing_items_per_call == 5
+    assert cloud.settings.ram_custom_policies_per_role == 10  # RAM "Limitations", Dec 2025
     assert (cloud.accounts, fault_seed, rules) == ({}, 0, [])
     assert "AliyunKMSFullAccess" in cloud.system_policies
 
@@ -300,6 +307,11 @@ BAD_SEEDS: list[tuple[str, Mutation, str]] = [
         "settings.share_check must be role-exists or role-trusts, got 'strict'",
     ),
     ("settings key", lambda s: s["settings"].update(sharecheck="x"), "settings: unknown keys sharecheck"),
+    (
+        "custom policy quota",
+        lambda s: s["settings"].update(ram_custom_policies_per_role=0),
+        "settings.ram_custom_policies_per_role must be at least 1",
+    ),
     (
         "bad fault kind",
         lambda s: s.update(faults={"rules": [{"kind": "latency"}, {"kind": "explode"}]}),
