@@ -102,7 +102,8 @@ def _check_headers(request: HttpRequest) -> None:
     try:
         sent = parsedate_to_datetime(date).timestamp()
     except (TypeError, ValueError):
-        raise ApiError(400, "InvalidDateFormat", f"Date {date} must follow RFC822.") from None
+        # SLS "Error codes" page (Oct 2023): 400 InvalidRequestTime; older pages said InvalidDateFormat.
+        raise ApiError(400, "InvalidRequestTime", f"Request time {date} not follow RFC822 spec.") from None
     if abs(sent - time.time()) > MAX_CLOCK_SKEW:
         raise ApiError(
             400, "RequestTimeExpired", f"Request time {date} has been expired while server time is {time.ctime()}."
@@ -250,8 +251,8 @@ def _decompress(request: HttpRequest) -> bytes:
     if not content_type:
         raise ApiError(400, "MissingContentType", "Content-Type does not exist in http header when body is not empty.")
     if content_type.split(";")[0].strip() != "application/x-protobuf":
-        # UNCONFIRMED: the docs give both 400 and 415 for InvalidContentType.
-        raise ApiError(400, "InvalidContentType", f"Content-Type {content_type} is unsupported.")
+        # SLS common error codes: 415 InvalidContentType (production-facts.md "Signing and common errors").
+        raise ApiError(415, "InvalidContentType", f"Content-Type {content_type} is unsupported.")
     md5 = headers.get("content-md5")
     if md5 is not None and md5.upper() != hashlib.md5(body).hexdigest().upper():
         # UNCONFIRMED: the code for a Content-MD5 mismatch.

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 from aliyun.log import LogClient, LogException, LogItem, PutLogsRequest
+from aliyun.log.auth import AuthV1
 
-from localcloud import LocalCloud
+from localcloud import LocalCloud, logproto
 from localcloud.faults import FaultRule
 from localcloud.services.sts import mint_session
 from tests.localcloud.conftest import KEYS, SHAREE, SHARER, base_seed
@@ -204,3 +205,31 @@ def test_throttling_fault_is_a_quota_error(lc: LocalCloud) -> None:
     c = client(lc)
     _raises("WriteQuotaExceed", 403, put, c, "q", [{"a": "1"}])
     put(c, "q", [{"a": "1"}])  # `times=1`: the next call goes through
+
+
+# ---- production's common error codes (production-facts.md "Signing and common errors") ----------
+
+
+def test_a_malformed_date_is_invalid_request_time(lc: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The SDK stamps `Date` (and `x-log-date`) from AuthV1._getGMT just before signing.
+    monkeypatch.setattr(AuthV1, "_getGMT", staticmethod(lambda: "the day before yesterday"))
+    _raises("InvalidRequestTime", 400, client(lc).get_cursor, PROJECT, STORE, 0, "begin")
+
+
+def test_a_date_more_than_15_minutes_off_is_request_time_expired(
+    lc: LocalCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() - 20 * 60))
+    monkeypatch.setattr(AuthV1, "_getGMT", staticmethod(lambda: stale))
+    _raises("RequestTimeExpired", 400, client(lc).get_cursor, PROJECT, STORE, 0, "begin")
+
+
+def test_put_logs_of_another_content_type_is_415(lc: LocalCloud) -> None:
+    """PutLogs takes `application/x-protobuf`; the SDK's own sender signs the request with another type."""
+    c = client(lc)
+    body = logproto.encode_log_group(logproto.LogGroup([logproto.Log(int(time.time()), [("a", "1")])]))
+    headers = {"x-log-bodyrawsize": str(len(body)), "Content-Type": "application/json"}
+    send = c._send  # type: ignore[attr-defined]  # the SDK's own signed sender
+    _raises("InvalidContentType", 415, send, "POST", PROJECT, body, f"/logstores/{STORE}/shards/lb", {}, headers)
+    assert lc.requests.entries()[-1].status == 415
+    assert all(not shard.groups for shard in lc.cloud.sls_projects[PROJECT].logstores[STORE].shards)
