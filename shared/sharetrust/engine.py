@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
+from sharetrust.admission import Admission, admit
 from sharetrust.apply.converge import RoleConverger, RoleOutcome, Target
 from sharetrust.apply.role_lock import RoleLock
 from sharetrust.cloud.ecs import EcsGateway
@@ -44,12 +45,6 @@ KINDS: tuple[ResourceKind, ...] = ("image", "snapshot")
 DECISION_LIST_MAX = 20  # a decision line names this many event ids / resources, then gives the count
 
 
-@dataclass
-class _Batch:
-    signals: list[ShareSignal] = field(default_factory=list)
-    seen: set[str] = field(default_factory=set)
-
-
 class Engine:
     def __init__(
         self,
@@ -66,16 +61,16 @@ class Engine:
         self.ram = RamGateway(session)
         self._account = settings.account_uid
 
-    # -- intake -----------------------------------------------------------------------------
+    # -- intake: decode, pull Log Service ranges, admit (pure) ------------------------------------
     def handle(self, payloads: Iterable[object]) -> Summary:
         summary = Summary(dry_run=self.settings.dry_run)
-        batch = _Batch()
         try:
-            for payload in payloads:
-                for intake in decode(payload):
-                    self._take(intake, batch, summary)
-            if batch.signals:
-                self._converge(batch.signals, summary)
+            intakes = self._intakes(payloads, summary)
+            needs_account = any(isinstance(i, ShareSignal) for i in intakes)
+            admitted = admit(intakes, self.account if needs_account else self._account)
+            self._record(admitted, summary)
+            if admitted.signals:
+                self._converge(admitted.signals, summary)
         except CloudError as failed:
             # A call every later step depends on (the caller's identity, the region list) failed.
             summary.errors.append(failed.one_line())
@@ -83,45 +78,30 @@ class Engine:
         summary.api_calls = self.session.calls.copy()
         return summary
 
-    def _take(self, intake: ShareSignal | LogRange | Ignored, batch: _Batch, summary: Summary) -> None:
-        if isinstance(intake, LogRange):
-            self._pull(intake, batch, summary)
-            return
-        summary.events_seen += 1
-        if isinstance(intake, Ignored):
-            summary.ignore(intake.event_id, intake.why)
-            self.log.decide("ignored", event_id=intake.event_id, reason=intake.why)
-            return
-        key = intake.delivery_key or intake.event_id
-        if key in batch.seen or intake.event_id in batch.seen:
-            summary.ignore(intake.event_id, "duplicate delivery of an event already in this batch")
-            return
-        batch.seen.update({key, intake.event_id})
-        if intake.account_uid != self.account:
-            reason = f"event of account {intake.account_uid}; these credentials act for {self.account}"
-            summary.ignore(intake.event_id, reason)
-            self.log.decide("ignored", event_id=intake.event_id, reason=reason)
-            return
-        refused = unfixable(intake.failed_with) if intake.failed_with else None
-        if refused is not None:  # no role can fix it: report, prepare nothing
-            self._broken(
-                summary,
-                event_id=intake.event_id,
-                region=intake.region,
-                resources=[r.id for r in intake.resources],
-                resource_share_id=intake.resource_share_id,
-                targets=list(intake.added_targets),
-                code=refused[0],
-                remedy=refused[1],
-            )
-            return
-        for invalid in intake.invalid_targets:
-            summary.warnings.append(f"event {intake.event_id}: invalid target {invalid}")
-        summary.signals += 1
-        batch.signals.append(intake)
-        self.log.decide("signal", event_id=intake.event_id, event=intake.describe())
+    def _intakes(self, payloads: Iterable[object], summary: Summary) -> list[ShareSignal | Ignored]:
+        """Every event of the payloads, a Log Service range replaced by the events pulled from it."""
+        found: list[ShareSignal | Ignored] = []
+        for payload in payloads:
+            for intake in decode(payload):
+                if isinstance(intake, LogRange):
+                    found += self._pull(intake, summary)
+                else:
+                    found.append(intake)
+        return found
 
-    def _pull(self, log_range: LogRange, batch: _Batch, summary: Summary) -> None:
+    def _record(self, admitted: Admission, summary: Summary) -> None:
+        summary.events_seen += admitted.events_seen
+        for skipped in admitted.skipped:
+            summary.ignore(skipped.event_id, skipped.reason)
+            self.log.decide("ignored", event_id=skipped.event_id, reason=skipped.reason)
+        for entry in admitted.broken:
+            self._broken(summary, **entry)
+        summary.warnings += admitted.warnings
+        summary.signals += len(admitted.signals)
+        for signal in admitted.signals:
+            self.log.decide("signal", event_id=signal.event_id, event=signal.describe())
+
+    def _pull(self, log_range: LogRange, summary: Summary) -> list[ShareSignal | Ignored]:
         endpoint = log_range.endpoint or self.session.endpoints.sls_endpoint(self.settings.home_region)
         try:
             rows = SlsGateway(self.session).pull_range(
@@ -137,9 +117,8 @@ class Engine:
             error = f"pulling {log_range.describe()}: {failed.one_line()}"
             summary.errors.append(error)
             self.log.decide("error", error=error, dry_run=self.settings.dry_run)
-            return
-        for row in rows:
-            self._take(decode_log_row(row.contents), batch, summary)
+            return []
+        return [decode_log_row(row.contents) for row in rows]
 
     @property
     def account(self) -> str:
