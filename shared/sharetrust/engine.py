@@ -7,7 +7,6 @@ that failed only because the role was not ready.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
@@ -35,14 +34,13 @@ from sharetrust.events import (
 )
 from sharetrust.model import ROLE_FOR_KIND, EncryptedResource, ResourceKind, ShareTarget, is_account_uid
 from sharetrust.plan.desired import desired_role
-from sharetrust.plan.role_plan import PlanSettings, RolePlan
+from sharetrust.plan.role_plan import PlanSettings
 from sharetrust.refusals import unfixable
-from sharetrust.report import DecisionLog, Summary
+from sharetrust.report import DecisionLog, Summary, role_decision
 from sharetrust.settings import Settings
 from sharetrust.truth.reader import AccountFacts, FailedShare, TruthReader
 
 KINDS: tuple[ResourceKind, ...] = ("image", "snapshot")
-DECISION_LIST_MAX = 20  # a decision line names this many event ids / resources, then gives the count
 
 
 class Engine:
@@ -320,55 +318,9 @@ class Engine:
     def _report(
         self, outcome: RoleOutcome, signals: list[ShareSignal], resources: list[EncryptedResource], summary: Summary
     ) -> None:
-        plan: RolePlan = outcome.plan
-        summary.principals_added += plan.added_principals
-        summary.principals_removed += plan.removed_principals
-        summary.keys_added += plan.added_keys
-        summary.keys_removed += plan.removed_keys
-        summary.warnings += plan.warnings
-        if outcome.prune_skipped:
-            summary.warnings.append(f"{outcome.role_name}: nothing removed: {outcome.prune_skipped}")
-        change = {
-            "create_role": plan.create_role_with is not None,
-            "update_trust": plan.new_trust is not None,
-            "create_policy": plan.create_policy_with is not None,
-            "new_policy_version": plan.new_policy_version is not None,
-            "attach": [p[1] for p in plan.attach],
-            "detach": [p[1] for p in plan.detach],
-        }
-        role = {
-            "role": outcome.role_name,
-            "kind": outcome.kind,
-            "changed": plan.changes,
-            "change": change,
-            "writes": outcome.writes,
-            "attempts": outcome.attempts,
-            "error": outcome.error,
-            "prune_skipped": outcome.prune_skipped,
-        }
-        summary.roles.append(role)
-        if outcome.error:
-            summary.errors.append(outcome.error)
+        summary.add_role(outcome)
         event_ids = [s.event_id for s in signals]
-        self.log.decide(
-            "role" if not outcome.error else "role-failed",
-            role=outcome.role_name,
-            event_ids=event_ids[:DECISION_LIST_MAX],
-            event_count=len(event_ids),
-            resources=dict(
-                itertools.islice(((r.id, [str(t) for t in r.sharees]) for r in resources), DECISION_LIST_MAX)
-            ),
-            resource_count=len(resources),
-            sharees_added=list(plan.added_principals),
-            sharees_removed=list(plan.removed_principals),
-            keys_added=list(plan.added_keys),
-            keys_removed=list(plan.removed_keys),
-            change=change if plan.changes else "none",
-            writes=outcome.writes,
-            prune_skipped=outcome.prune_skipped,
-            dry_run=self.settings.dry_run,
-            error=outcome.error,
-        )
+        self.log.decide(**role_decision(outcome, event_ids, resources, dry_run=self.settings.dry_run))
 
 
 def _merged(failed: Iterable[FailedShare]) -> list[FailedShare]:

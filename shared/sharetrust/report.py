@@ -13,6 +13,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from sharetrust.apply.converge import RoleOutcome
+from sharetrust.model import EncryptedResource
+from sharetrust.plan.role_plan import RolePlan
+
+DECISION_LIST_MAX = 20  # a decision line names this many event ids / resources, then gives the count
+
 
 class DecisionLog:
     def __init__(self, stream: TextIO | None = None) -> None:
@@ -52,6 +58,31 @@ class Summary:
     def ok(self) -> bool:
         return not self.errors
 
+    def add_role(self, outcome: RoleOutcome) -> None:
+        """What converging one role did (or, in a dry run, would do)."""
+        plan = outcome.plan
+        self.principals_added += plan.added_principals
+        self.principals_removed += plan.removed_principals
+        self.keys_added += plan.added_keys
+        self.keys_removed += plan.removed_keys
+        self.warnings += plan.warnings
+        if outcome.prune_skipped:
+            self.warnings.append(f"{outcome.role_name}: nothing removed: {outcome.prune_skipped}")
+        self.roles.append(
+            {
+                "role": outcome.role_name,
+                "kind": outcome.kind,
+                "changed": plan.changes,
+                "change": change_of(plan),
+                "writes": outcome.writes,
+                "attempts": outcome.attempts,
+                "error": outcome.error,
+                "prune_skipped": outcome.prune_skipped,
+            }
+        )
+        if outcome.error:
+            self.errors.append(outcome.error)
+
     def ignore(self, event_id: str | None, reason: str) -> None:
         self.ignored.append({"event_id": event_id or "", "reason": reason})
 
@@ -76,3 +107,38 @@ class Summary:
             "api_calls_total": sum(self.api_calls.values()),
             "duration_ms": round((time.monotonic() - self.started) * 1000),
         }
+
+
+def change_of(plan: RolePlan) -> dict[str, Any]:
+    return {
+        "create_role": plan.create_role_with is not None,
+        "update_trust": plan.new_trust is not None,
+        "create_policy": plan.create_policy_with is not None,
+        "new_policy_version": plan.new_policy_version is not None,
+        "attach": [p[1] for p in plan.attach],
+        "detach": [p[1] for p in plan.detach],
+    }
+
+
+def role_decision(
+    outcome: RoleOutcome, event_ids: list[str], resources: list[EncryptedResource], *, dry_run: bool
+) -> dict[str, Any]:
+    """The decision line for one role; its id and resource lists are capped, with their counts."""
+    plan = outcome.plan
+    return {
+        "decision": "role" if not outcome.error else "role-failed",
+        "role": outcome.role_name,
+        "event_ids": event_ids[:DECISION_LIST_MAX],
+        "event_count": len(event_ids),
+        "resources": {r.id: [str(t) for t in r.sharees] for r in resources[:DECISION_LIST_MAX]},
+        "resource_count": len(resources),
+        "sharees_added": list(plan.added_principals),
+        "sharees_removed": list(plan.removed_principals),
+        "keys_added": list(plan.added_keys),
+        "keys_removed": list(plan.removed_keys),
+        "change": change_of(plan) if plan.changes else "none",
+        "writes": outcome.writes,
+        "prune_skipped": outcome.prune_skipped,
+        "dry_run": dry_run,
+        "error": outcome.error,
+    }
