@@ -1,5 +1,11 @@
 """ActionTrail: every write call becomes a management event (events.md §1), written into the
-caller's trail logstore (§2) and published to EventBridge as a CloudEvent (§4)."""
+caller's trail logstore (§2) and, for the services EventBridge carries, published to EventBridge as a
+CloudEvent (§4).
+
+Shaped as production records them (production-facts.md, "Event sources"): Resource Sharing calls are
+Resource Management events, and `requestParameters` carry the gateway's keys beside the API's own,
+with the API's booleans and numbers as JSON booleans and numbers.
+"""
 
 from __future__ import annotations
 
@@ -22,11 +28,84 @@ SOURCE = "actiontrail"
 
 log = logging.getLogger("localcloud.actiontrail")
 
+# (serviceName, eventSource) where ActionTrail names a product otherwise than its POP product: Resource
+# Sharing calls are Resource Management events. ActionTrail page "Audit events of Resource Management"
+# (https://www.alibabacloud.com/help/en/actiontrail/product-overview/audit-events-of-resource-management)
+# lists AssociateResourceShare and its sample event has serviceName ResourceManager and eventSource
+# resourcemanager-share.aliyuncs.com (production-facts.md, "Event sources").
+TRAIL_NAMES: dict[str, tuple[str, str]] = {
+    "ResourceSharing": ("ResourceManager", "resourcemanager-share.aliyuncs.com"),
+}
+
+# API parameters declared Boolean or Integer/Long, by (version, action): ActionTrail records them as JSON
+# booleans and numbers (events.md §1.2 fixture A `"ForceStop": false`; the ActionTrail doc's RunInstances
+# samples `"IoOptimized": true`, `"SystemDisk.Size": 20`); every other parameter stays the string sent.
+# The types are the SDK request models' (tests/localcloud/test_trail_fidelity.py checks this table
+# against them for every write operation served).
+TYPED_PARAMETERS: dict[tuple[str, str], dict[str, type[bool] | type[int]]] = {
+    ("2014-05-26", "ModifyImageSharePermission"): {
+        "DryRun": bool,
+        "IsPublic": bool,
+        "OwnerId": int,
+        "ResourceOwnerId": int,
+    },
+    ("2015-05-01", "CreateRole"): {"AllowConsoleLogin": bool, "MaxSessionDuration": int},
+    ("2015-05-01", "UpdateRole"): {"NewAllowConsoleLogin": bool, "NewMaxSessionDuration": int},
+    ("2015-05-01", "CreatePolicyVersion"): {"SetAsDefault": bool},
+    ("2015-05-01", "DeletePolicy"): {"CascadingDelete": bool},
+    ("2020-01-10", "CreateResourceShare"): {"AllowExternalTargets": bool},
+}
+
+
+def _typed(value: str, kind: type[bool] | type[int]) -> Any:
+    """The JSON value of a typed parameter; a value the type cannot read stays as sent."""
+    if kind is bool:
+        lowered = value.lower()
+        return lowered == "true" if lowered in ("true", "false") else value
+    try:
+        return int(value)
+    except ValueError:
+        return value
+
+
+def _region(call: Call) -> str:
+    try:
+        return call.region  # RegionId, else the regional host's (Resource Sharing and KMS send none)
+    except ApiError:  # a call that failed on an invalid RegionId is still recorded, with it
+        return call.params.get("RegionId") or call.cloud.settings.default_region
+
+
+def recorded_parameters(call: Call, host: str, product: str) -> dict[str, Any]:
+    """`requestParameters` as ActionTrail records them: the API's parameters, typed, and the keys the
+    gateway adds. Fixture A and B of events.md §1.2 (and the ActionTrail docs' STS and ActionTrail
+    samples) show `AcsHost`, `AcsProduct`, `RequestId`, `HostId`, `charset`; for STS credentials,
+    `stsTokenPrincipalName` (`<role>/<session>`) and `stsTokenPlayerUid` (a number). Production puts no
+    token or secret in them; neither does this.
+    """
+    types = TYPED_PARAMETERS.get((call.product.version, call.action), {})
+    parameters: dict[str, Any] = {
+        name: _typed(value, types[name]) if name in types else value for name, value in call.params.as_dict().items()
+    }
+    parameters.update(
+        {"AcsHost": host, "AcsProduct": product, "RequestId": call.request_id, "HostId": host, "charset": "UTF-8"}
+    )
+    session = call.caller.session
+    if session is not None:
+        parameters["stsTokenPrincipalName"] = f"{session.role_name}/{session.session_name}"
+        # Production: the account that assumed the role (fixture B). The emulator does not record who
+        # assumed it, so the role's own account stands in.
+        parameters["stsTokenPlayerUid"] = int(session.account_uid)
+    return parameters
+
 
 def build_event(call: Call, response: dict[str, Any] | None, error: ApiError | None) -> dict[str, Any]:
     """The ActionTrail event of one API call, with the documented fields."""
     caller = call.caller
-    parameters = call.params.as_dict()
+    region = _region(call)
+    service_name, event_source = TRAIL_NAMES.get(
+        call.product.name, (call.product.name, call.product.host.format(region=region))
+    )
+    parameters = recorded_parameters(call, event_source, call.product.name)
     now = now_iso()
     identity: dict[str, Any] = {
         "type": caller.kind,
@@ -43,11 +122,10 @@ def build_event(call: Call, response: dict[str, Any] | None, error: ApiError | N
         "eventRW": "Write",
         "eventCategory": "Management",
         "eventName": call.action,
-        "serviceName": call.product.name,
+        "serviceName": service_name,
         "apiVersion": call.product.version,
-        "eventSource": call.host,
-        # The raw RegionId: a call that failed on an invalid region is still recorded.
-        "acsRegion": parameters.get("RegionId") or call.cloud.settings.default_region,
+        "eventSource": event_source,
+        "acsRegion": region,
         "eventTime": now,
         "requestId": call.request_id,
         "requestParameters": parameters,
@@ -65,12 +143,15 @@ def build_event(call: Call, response: dict[str, Any] | None, error: ApiError | N
 
 def record(lc: LocalCloud, call: Call, response: dict[str, Any] | None, error: ApiError | None) -> None:
     """Records one write call; called with the cloud lock held (invocations run later)."""
+    eventbridge.attach(lc)
     event = build_event(call, response, error)
     account_uid = call.caller.account_uid
     _write_to_trail(lc, account_uid, event)
-    # UNCONFIRMED whether EventBridge forwards failed write calls (events.md §9.8); we do, so a
-    # pattern can select them by errorCode.
-    eventbridge.publish(lc, account_uid, eventbridge.actiontrail_cloudevent(event, account_uid, call.product.code))
+    # Only the services EventBridge lists (so no Resource Sharing call). UNCONFIRMED whether EventBridge
+    # forwards failed write calls (events.md §9.8); we do, so a pattern can select them by errorCode.
+    if eventbridge.carries(event["serviceName"]):
+        cloudevent = eventbridge.actiontrail_cloudevent(event, account_uid, call.product.code)
+        eventbridge.publish(lc, account_uid, cloudevent)
 
 
 def write_event(
@@ -83,11 +164,16 @@ def write_event(
 ) -> None:
     """Writes a hand-made ("forged") event into the trail of `account_uid`, exactly as ActionTrail
     writes real ones; with `publish=True` it is also delivered to matching EventBridge triggers
-    (product code from `product_code` or the event's lowercased serviceName)."""
+    (product code from `product_code` or the event's lowercased serviceName). EventBridge carries only
+    the services it lists: publishing another service's event is a ValueError, as production never would.
+    """
+    service_name = str(event.get("serviceName", ""))
+    if publish and not eventbridge.carries(service_name):
+        raise ValueError(f"EventBridge does not carry ActionTrail events of service {service_name!r}")
     with lc.cloud.lock:
         _write_to_trail(lc, account_uid, event)
     if publish:
-        code = product_code or str(event.get("serviceName", "")).lower()
+        code = product_code or service_name.lower()
         eventbridge.publish(lc, account_uid, eventbridge.actiontrail_cloudevent(event, account_uid, code))
 
 

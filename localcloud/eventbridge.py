@@ -1,5 +1,9 @@
 """EventBridge: CloudEvent envelopes, the event-pattern subset FC triggers use, and delivery.
 
+Two kinds of events reach the bus here, as in production (production-facts.md, "Event sources"):
+ActionTrail write events of the services EventBridge lists (`ACTIONTRAIL_SERVICES`), and Resource
+Sharing's `AssociationStatusChange` events, published when an association settles.
+
 Pattern semantics (events.md §4): the pattern mirrors the event's nesting; keys are ANDed, the
 values of a key's array are ORed; matching is case-sensitive. Supported matchers: exact values,
 `{"prefix": s}`, `{"suffix": s}`, `{"anything-but": v | [v...] | {"prefix": s}}`, `{"exists": b}`.
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import json
 import uuid
+import weakref
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from functools import partial
@@ -19,10 +24,23 @@ from localcloud import fc
 
 if TYPE_CHECKING:
     from localcloud.server import LocalCloud
-    from localcloud.state import EventBridgeTrigger
+    from localcloud.state import Cloud, EventBridgeTrigger
 
 # EventBridge event-stream retries with backoff: 3 tries (events.md §4); we retry without waiting.
 DELIVERY_ATTEMPTS = 3
+
+# ActionTrail `serviceName`s whose write events EventBridge carries, among the emulated products: the
+# EventBridge page "ActionTrail events" (https://www.alibabacloud.com/help/en/eventbridge/user-guide/actiontrail-events)
+# lists ECS, RAM and KMS, and neither Resource Management (Resource Sharing's events) nor STS.
+ACTIONTRAIL_SERVICES = frozenset({"Ecs", "Ram", "Kms"})
+
+# Resource Management's event (EventBridge page "Resource Management events",
+# https://www.alibabacloud.com/help/en/eventbridge/user-guide/resource-management-events).
+ASSOCIATION_STATUS_CHANGE = "resourcemanager:ResourceSharing:AssociationStatusChange"
+ASSOCIATION_SOURCE = "acs.resourcemanager"
+# `data.serviceName` of a shared ECS image or snapshot. UNCONFIRMED: the doc's sample masks it as
+# `***.aliyuncs.com` (its resource is a CapacityReservation); ECS's own host is our reading.
+_SHARED_SERVICE = {"Image": "ecs.aliyuncs.com", "Snapshot": "ecs.aliyuncs.com"}
 
 _MISSING = object()
 _OPERATORS = {"prefix", "suffix", "anything-but", "exists"}
@@ -119,11 +137,16 @@ def publish_time() -> str:
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
+def carries(service_name: str) -> bool:
+    """Whether EventBridge carries ActionTrail events of this `serviceName` (`ACTIONTRAIL_SERVICES`)."""
+    return service_name in ACTIONTRAIL_SERVICES
+
+
 def actiontrail_cloudevent(event: Mapping[str, Any], account_uid: str, product_code: str) -> dict[str, Any]:
     """The CloudEvents 1.0 envelope EventBridge puts around an ActionTrail event (events.md §4 G).
 
-    UNCONFIRMED: `source=acs.<code>`/`type=<code>:ActionTrail:ApiCall` for ECS and Resource
-    Sharing (confirmed only for acs.ebs); the subject's last segment (we use the event name).
+    UNCONFIRMED: `source=acs.<code>`/`type=<code>:ActionTrail:ApiCall` for ECS, RAM and KMS
+    (confirmed only for acs.ebs); the subject's last segment (we use the event name).
     """
     region = str(event.get("acsRegion") or "")
     return {
@@ -143,11 +166,74 @@ def actiontrail_cloudevent(event: Mapping[str, Any], account_uid: str, product_c
     }
 
 
+def association_status_change(
+    *,
+    share_id: str,
+    owner: str,
+    region: str,
+    target: str,
+    resource_type: str,
+    resource_id: str,
+    status: str,
+) -> dict[str, Any]:
+    """The CloudEvent of one (resource, target account) association that settled to `status`, shaped
+    as the sample on EventBridge's "Resource Management events" page (no `datacontenttype` there).
+
+    `associateType` is `Associate`, as in the sample, except for `Disassociated`, where `Disassociate`
+    is our reading (UNCONFIRMED). The sample's `aliyunaccountid` is the target's account; this event is
+    put on the owner's bus (see `localcloud.services.resourcesharing`), so it names the owner.
+    """
+    return {
+        "id": str(uuid.uuid4()),
+        "source": ASSOCIATION_SOURCE,
+        "specversion": "1.0",
+        "subject": f"acs:resourcesharing:{region}:{owner}:resourceshare/{share_id}",
+        "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "type": ASSOCIATION_STATUS_CHANGE,
+        "aliyunaccountid": owner,
+        "aliyunpublishtime": publish_time(),
+        "aliyuneventbusname": "default",
+        "aliyunregionid": region,
+        "aliyunpublishaddr": "127.0.0.1",
+        "data": {
+            "resourceShareId": share_id,
+            "resourceOwnerAccountId": owner,
+            "targetAccountId": target,
+            "serviceName": _SHARED_SERVICE.get(resource_type, ""),
+            "resourceType": resource_type,
+            "resourceId": resource_id,
+            "associationStatus": status,
+            "associateType": "Disassociate" if status == "Disassociated" else "Associate",
+        },
+    }
+
+
+# The running LocalCloud of each Cloud, for events raised where only the Cloud is at hand: Resource
+# Sharing settles associations lazily, inside whatever request (or test) reads them. ActionTrail
+# registers it on every write, so it is known before any association can be pending, except for
+# associations seeded as pending and read before any write (their events are dropped). Keyed by id():
+# a Cloud is not hashable; the LocalCloud holds its Cloud, so the id is not reused while the entry lives.
+_RUNNING: weakref.WeakValueDictionary[int, LocalCloud] = weakref.WeakValueDictionary()
+
+
+def attach(lc: LocalCloud) -> None:
+    """Makes `lc` the bus `publish_in(lc.cloud, ...)` delivers through."""
+    _RUNNING[id(lc.cloud)] = lc
+
+
+def publish_in(cloud: Cloud, account_uid: str, cloudevent: Mapping[str, Any]) -> None:
+    """`publish` through the LocalCloud serving `cloud`; dropped when none has been attached."""
+    lc = _RUNNING.get(id(cloud))
+    if lc is not None and lc.cloud is cloud:
+        publish(lc, account_uid, cloudevent)
+
+
 def publish(lc: LocalCloud, account_uid: str, cloudevent: Mapping[str, Any]) -> None:
     """Hands a CloudEvent to every EventBridge trigger of `account_uid` whose pattern matches.
 
     Safe with the cloud lock held: invocations run later on `lc.deliveries`.
     """
+    attach(lc)
     with lc.cloud.lock:
         triggers = [t for t in lc.cloud.eventbridge_triggers if t.account_uid == account_uid]
     payload = json.dumps(cloudevent).encode()

@@ -150,7 +150,17 @@ def test_write_call_is_recorded_with_documented_fields(lc: LocalCloud, v1: bool)
     assert event["eventSource"] == "ecs.cn-hangzhou.aliyuncs.com"
     assert event["acsRegion"] == HZ and event["isGlobal"] is False
     assert event["requestId"] == response.body.request_id
-    assert event["requestParameters"] == {"RegionId": HZ, "ImageId": "m-plain001", "ImageName": "renamed"}
+    # The API's parameters and the gateway's own keys (test_trail_fidelity.py covers those).
+    assert event["requestParameters"] == {
+        "RegionId": HZ,
+        "ImageId": "m-plain001",
+        "ImageName": "renamed",
+        "AcsHost": "ecs.cn-hangzhou.aliyuncs.com",
+        "AcsProduct": "Ecs",
+        "RequestId": response.body.request_id,
+        "HostId": "ecs.cn-hangzhou.aliyuncs.com",
+        "charset": "UTF-8",
+    }
     assert json.loads(event["requestParameterJson"]) == event["requestParameters"]
     assert event["responseElements"] == {"RequestId": response.body.request_id}
     assert (event["errorCode"], event["errorMessage"]) == ("", "")
