@@ -2,8 +2,9 @@
 show for each share whether the sharee could use the resource before and after sharetrust ran.
 
 The demo drives everything from outside, like a user: the official SDKs make the shares, the local
-cloud's ActionTrail delivers the events through EventBridge and the Log Service trigger to the real
-FC handlers in functions/, and the local cloud's oracle judges the outcome. Exits 1 if any outcome
+cloud's ActionTrail delivers the events to the real FC handlers in functions/ (ECS shares through
+EventBridge and the Log Service trigger; Resource Sharing shares through the Log Service trigger only, as
+EventBridge does not carry them), and the local cloud's oracle judges the outcome. Exits 1 if any outcome
 differs from what is expected.
 """
 

@@ -42,3 +42,17 @@ def test_without_the_repeat_setting_the_users_own_retry_succeeds(lc: LocalCloud)
     )
     settle(lc)
     assert usable(lc, SHAREE, "s-cmk0001"), can_use(lc.cloud, SHAREE, "s-cmk0001").reason
+
+
+@pytest.mark.parametrize("seed", [e2e_seed(trail_logs=False)], ids=["eventbridge-only"])
+def test_eventbridge_alone_never_hears_of_resource_sharing(lc: LocalCloud) -> None:
+    """Deployed with the EventBridge trigger only, a Resource Sharing share goes unseen: EventBridge
+    carries no Resource Sharing ActionTrail event, and the AssociationStatusChange it publishes when the
+    association settles does not match sharetrust's `:ActionTrail:ApiCall` rule (production-facts.md,
+    "Event sources"). The Log Service trigger on the trail's logstore is the path that sees it."""
+    mark = lc.requests.mark()
+    share_id = create_share(lc, "unseen", [("Image", "m-cmk0001")], [SHAREE])
+    assert [a.association_status for a in list_associations(lc, share_id)] == ["Associated"]
+    settle(lc)
+    assert lc.requests.counts(since=mark, writes_only=True) == {"ResourceSharing:CreateResourceShare": 1}
+    assert can_use(lc.cloud, SHAREE, "m-cmk0001").missing_link == "trust"  # shared; no role prepared for it
