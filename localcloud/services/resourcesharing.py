@@ -19,6 +19,7 @@ from typing import Any, Literal
 from localcloud import eventbridge, policy
 from localcloud.errors import ApiError
 from localcloud.rpc import Call, operation
+from localcloud.share_rules import refusal
 from localcloud.state import (
     IMAGE_ROLE,
     SNAPSHOT_ROLE,
@@ -180,6 +181,8 @@ def _settle(cloud: Cloud, share: ResourceShare) -> None:
         resource = _resolve(cloud, share, assoc.entity_type, assoc.entity_id)
         if resource is None:
             _set(assoc, "Failed", "Unavailable: The resource does not exist.")
+        elif (refused := refusal(cloud, resource)) is not None:
+            _set(assoc, "Failed", f"{refused.code}: {refused.message}")  # the format is unconfirmed
         elif encryption_of(cloud, resource) == "service":
             _set(
                 assoc,

@@ -13,7 +13,7 @@ from Tea.exceptions import TeaException
 from localcloud import LocalCloud
 from sharetrust.entry import run
 from sharetrust.report import Summary
-from tests.e2e.conftest import e2e_seed, share_image
+from tests.e2e.conftest import create_share, e2e_seed, list_associations, share_image
 from tests.e2e.test_safety import trail_events
 from tests.localcloud.conftest import CMK, KEYS, SHAREE, SHARER
 
@@ -54,4 +54,18 @@ def test_a_share_no_role_can_fix_is_reported_broken_and_nothing_is_prepared(
     assert broken["code"] == code and broken["resources"] == [image] and broken["targets"] == [SHAREE]
     assert remedy in broken["remedy"]
     assert summary.roles == [] and summary.signals == 0
+    assert lc.requests.counts(since=mark, writes_only=True) == {}
+
+
+def test_a_resource_share_refused_for_good_is_reported_broken_from_its_association(lc: LocalCloud) -> None:
+    share_id = create_share(lc, "whole-disk-set", [("Image", "m-twokeys1")], [SHAREE])
+    (association,) = list_associations(lc, share_id, "Resource")
+    assert association.association_status == "Failed"
+    assert association.association_status_message.startswith("OperationDeined.FullImage: ")
+    mark = lc.requests.mark()
+    summary = sharetrust(lc)
+    assert summary.ok and summary.roles[0]["writes"] == []  # nothing prepared for it
+    (broken,) = summary.broken_shares
+    assert broken["resource_share_id"] == share_id and broken["entity"] == "m-twokeys1"
+    assert broken["code"] == "OperationDeined.FullImage" and "share its snapshots instead" in broken["remedy"]
     assert lc.requests.counts(since=mark, writes_only=True) == {}
