@@ -1,4 +1,9 @@
-"""`sharetrust handle [--dry-run] FILE...`: run the engine on event files (any shape; `-` is stdin)."""
+"""sharetrust: keep the ECS share roles trusting exactly the sharees of encrypted images and snapshots.
+
+handle [--dry-run] FILE...   converge the roles for the events in FILEs (any shape; - is stdin)
+plan [--prune] [--json]      what a reconcile would change, role by role; writes nothing
+apply [--prune] [--yes]      reconcile: converge the roles to every current share
+"""
 
 from __future__ import annotations
 
@@ -9,19 +14,20 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from sharetrust.cloud.credentials import CredentialsError
 from sharetrust.cloud.endpoints import EndpointError
-from sharetrust.entry import run
+from sharetrust.entry import reconcile, run
+from sharetrust.report import Summary
 from sharetrust.settings import SettingsError
 
-DONE, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
+DONE, FAILED, USAGE, PENDING, INTERRUPTED = 0, 1, 2, 2, 130
 EXIT_CODES = f"""exit codes:
-  {DONE}    done: every change needed was made (or, with --dry-run, planned)
+  {DONE}    done: every change needed was made (plan: there is nothing to do)
   {FAILED}    a change could not be made, or the cloud refused a call (see the errors; rerunning is safe)
   {USAGE}    usage, configuration or input: a bad option or setting, no credentials, a file that cannot
-       be read or is not JSON
+       be read or is not JSON, a removal not confirmed; plan: changes are pending
   {INTERRUPTED}  interrupted (Ctrl-C); the role lock is released, and rerunning completes the change
 
 settings come from the environment (SHARETRUST_*, ALIBABA_CLOUD_*); see the README."""
@@ -90,28 +96,11 @@ def _fail(message: str, code: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="sharetrust", description=__doc__, epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    handle = sub.add_parser(
-        "handle",
-        help="converge share roles for the events in FILEs",
-        epilog=EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    handle.add_argument(
-        "files", nargs="+", metavar="FILE", help="event file (CloudEvent, SLS trigger, raw, list); - for stdin"
-    )
-    handle.add_argument("--dry-run", action="store_true", help="plan and print; make no write call")
-    handle.add_argument(
-        "--log", metavar="PATH", help="append one JSON line per decision to PATH (- for stderr); default: none"
-    )
-    args = parser.parse_args(argv)  # exits 2 with argparse's own one-line message
+    args = _parser().parse_args(argv)  # exits 2 with argparse's own one-line message
+    command = {"handle": _handle, "plan": _plan, "apply": _apply}[args.command]
     try:
-        payloads = [_read(name) for name in args.files]
         with _log_stream(args.log) as log:
-            summary = run(payloads, dry_run=args.dry_run or None, log_stream=log, progress=PROGRESS)
+            return command(args, log)
     except (UnreadableInput, CredentialsError, EndpointError, SettingsError) as unusable:
         return _fail(str(unusable), USAGE)
     except KeyboardInterrupt:
@@ -120,11 +109,105 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("SHARETRUST_DEBUG"):
             raise
         return _fail(f"internal error {type(bug).__name__}: {bug} (rerun with SHARETRUST_DEBUG=1 to see where)", FAILED)
+
+
+def _handle(args: argparse.Namespace, log: TextIO) -> int:
+    payloads = [_read(name) for name in args.files]
+    return _finish(run(payloads, dry_run=args.dry_run or None, log_stream=log, progress=PROGRESS))
+
+
+def _plan(args: argparse.Namespace, log: TextIO) -> int:
+    summary = reconcile(prune=args.prune, dry_run=True, log_stream=log, progress=PROGRESS)
+    return _show_plan(summary, as_json=args.json)
+
+
+def _apply(args: argparse.Namespace, log: TextIO) -> int:
+    if args.prune and not args.yes:
+        planned = reconcile(prune=True, dry_run=True, log_stream=log, progress=PROGRESS)
+        if not _removals_confirmed(planned):
+            return _fail("nothing applied: the removals were not confirmed (see the plan; --yes confirms)", USAGE)
+    return _finish(reconcile(prune=args.prune, dry_run=False, log_stream=log, progress=PROGRESS))
+
+
+def _finish(summary: Summary) -> int:
+    _print_errors(summary)
+    print(json.dumps(summary.as_json(), indent=2, sort_keys=True))
+    return DONE if summary.ok else FAILED
+
+
+def _parser() -> argparse.ArgumentParser:
+    formatted: dict[str, Any] = {"epilog": EXIT_CODES, "formatter_class": argparse.RawDescriptionHelpFormatter}
+    parser = argparse.ArgumentParser(prog="sharetrust", description=__doc__, **formatted)
+    sub = parser.add_subparsers(dest="command", required=True)
+    handle = sub.add_parser("handle", help="converge share roles for the events in FILEs", **formatted)
+    handle.add_argument(
+        "files", nargs="+", metavar="FILE", help="event file (CloudEvent, SLS trigger, raw, list); - for stdin"
+    )
+    handle.add_argument("--dry-run", action="store_true", help="plan and print; make no write call")
+    plan = sub.add_parser("plan", help="what a reconcile would change; writes nothing", **formatted)
+    plan.add_argument("--prune", action="store_true", help="also plan removing access no current share needs")
+    plan.add_argument("--json", action="store_true", help="print the JSON summary instead of the diff")
+    apply = sub.add_parser("apply", help="reconcile: converge the roles to every current share", **formatted)
+    apply.add_argument("--prune", action="store_true", help="also remove access no current share needs")
+    apply.add_argument("--yes", action="store_true", help="remove without asking")
+    for command in (handle, plan, apply):
+        command.add_argument(
+            "--log", metavar="PATH", help="append one JSON line per decision to PATH (- for stderr); default: none"
+        )
+    return parser
+
+
+def _print_errors(summary: Summary) -> None:
     PROGRESS.clear()
     for error in summary.errors:
         print(f"sharetrust: {error}", file=sys.stderr)
-    print(json.dumps(summary.as_json(), indent=2, sort_keys=True))
-    return DONE if summary.ok else FAILED
+
+
+def _show_plan(summary: Summary, *, as_json: bool) -> int:
+    """The plan as a diff per role (or JSON); exit 0 nothing to do, 2 changes pending, 1 error."""
+    _print_errors(summary)
+    if as_json:
+        print(json.dumps(summary.as_json(), indent=2, sort_keys=True))
+    else:
+        print("\n".join(plan_lines(summary)))
+    if not summary.ok:
+        return FAILED
+    return PENDING if any(role["changed"] for role in summary.roles) else DONE
+
+
+def plan_lines(summary: Summary) -> list[str]:
+    """A readable diff: per role, principals and key grants added (+) and removed (-)."""
+    lines: list[str] = []
+    for role in summary.roles:
+        lines.append(f"{role['role']} ({role['kind']}): " + ("changes" if role["changed"] else "up to date"))
+        lines += [f"  + trust {p}" for p in role["principals_added"]]
+        lines += [f"  - trust {p}" for p in role["principals_removed"]]
+        lines += [f"  + key   {k}" for k in role["keys_added"]]
+        lines += [f"  - key   {k}" for k in role["keys_removed"]]
+        change = role["change"]
+        lines += [f"  + attach {name}" for name in change["attach"]]
+        lines += [f"  - detach {name}" for name in change["detach"]]
+        if role["prune_skipped"]:
+            lines.append(f"  (nothing removed: {role['prune_skipped']})")
+        if role["error"]:
+            lines.append(f"  ! {role['error']}")
+    for broken in summary.broken_shares:
+        lines.append(f"broken: {broken.get('entity') or broken.get('resources')}: {broken['code']}: {broken['remedy']}")
+    for warning in summary.warnings:
+        lines.append(f"warning: {warning}")
+    return lines or ["nothing to plan: no share role is in use"]
+
+
+def _removals_confirmed(planned: Summary) -> bool:
+    removals = [line for line in plan_lines(planned) if line.startswith(("  - trust", "  - key", "  - detach"))]
+    if not removals or not planned.ok:
+        return True  # nothing to remove (or it cannot be planned): the real run says why
+    PROGRESS.clear()
+    print("\n".join(plan_lines(planned)), file=sys.stderr)
+    if not sys.stdin.isatty():
+        return False
+    answer = input(f"remove these {len(removals)} grants of access? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
 
 
 def entry_point() -> None:

@@ -125,10 +125,40 @@ class Engine:
         return self._account
 
     # -- convergence ------------------------------------------------------------------------
+    def reconcile(self, *, prune: bool) -> Summary:
+        """Converge both roles to what every current share needs, with no event: what events missed.
+
+        Every region is read; with `prune`, access no current share needs is removed, but only from a
+        complete view and after a re-read under the role lock (as for an unshare event).
+        """
+        summary = Summary(dry_run=self.settings.dry_run)
+        try:
+            self._converge_roles(set(KINDS), set(KINDS) if prune else set(), [], summary, everywhere=True)
+        except CloudError as failed:
+            summary.errors.append(failed.one_line())
+            self.log.decide("error", error=failed.one_line(), dry_run=self.settings.dry_run)
+        summary.api_calls = self.session.calls.copy()
+        return summary
+
     def _converge(self, signals: list[ShareSignal], summary: Summary) -> None:
         kinds = self._kinds(signals)
         pruning = {kind for kind in kinds if any(self._prunes(s, kind) for s in signals)}
-        regions, skipped = self._regions(need_all=bool(pruning))
+        self._converge_roles(kinds, pruning, signals, summary, everywhere=False)
+
+    def _converge_roles(
+        self,
+        kinds: set[ResourceKind],
+        pruning: set[ResourceKind],
+        signals: list[ShareSignal],
+        summary: Summary,
+        *,
+        everywhere: bool,
+    ) -> None:
+        """Read the facts once, then plan and converge each role of `kinds` (removing only for `pruning`).
+
+        `everywhere`: every region matters (a reconcile), not only the events' regions.
+        """
+        regions, skipped = self._regions(need_all=bool(pruning) or everywhere)
         reader = TruthReader(
             self.account,
             regions,
@@ -155,7 +185,7 @@ class Engine:
                 message=association.message,
                 remedy=remedy,
             )
-        self._report_unread(facts, signals, bool(pruning), summary)
+        self._report_unread(facts, None if everywhere else {s.region for s in signals}, bool(pruning), summary)
         pending = self._refused_in_events(signals, facts, summary)
         lock = RoleLock(self.ram, self.session.deadline, note=self._lock_note) if self.settings.lock_roles else None
         converger = RoleConverger(self.ram, PlanSettings(self.settings.service_key_policy), lock)
@@ -209,14 +239,15 @@ class Engine:
         skipped = {region: "not read: not in SHARETRUST_REGIONS" for region in every if region not in configured}
         return configured, skipped
 
-    def _report_unread(self, facts: AccountFacts, signals: list[ShareSignal], pruning: bool, summary: Summary) -> None:
-        """A failed region is an error where it matters (an event of that region, or a removal it
-        blocks), so the invocation is retried; otherwise a warning. A skipped region only matters
-        for removals, and retrying does not change a setting: a warning."""
-        event_regions = {s.region for s in signals}
+    def _report_unread(
+        self, facts: AccountFacts, event_regions: set[str] | None, pruning: bool, summary: Summary
+    ) -> None:
+        """A failed region is an error where it matters (an event of that region, any region for a
+        reconcile, or a removal it blocks), so the invocation is retried; otherwise a warning. A skipped
+        region only matters for removals, and retrying does not change a setting: a warning."""
         for region, reason in sorted(facts.unread.items()):
             failed = region in facts.failed_regions or region == "(all regions)"
-            if failed and (pruning or region in event_regions):
+            if failed and (pruning or event_regions is None or region in event_regions):
                 summary.errors.append(reason)
                 self.log.decide("error", region=region, error=reason, dry_run=self.settings.dry_run)
             elif failed or pruning:

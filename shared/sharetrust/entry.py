@@ -21,15 +21,15 @@ class InvocationFailed(RuntimeError):
     """Raised by a handler when a change could not be applied, so Function Compute retries the batch."""
 
 
-def run(
-    payloads: Iterable[object],
+def engine(
     *,
     context: Any = None,
     environ: Mapping[str, str] | None = None,
     dry_run: bool | None = None,
     log_stream: TextIO | None = None,
     progress: Callable[[str], None] | None = None,
-) -> Summary:
+) -> Engine:
+    """An engine for one invocation: settings, deadline, endpoints and credentials from the environment."""
     settings = Settings.from_environment(environ)
     if dry_run is not None:
         settings = replace(settings, dry_run=dry_run)
@@ -40,7 +40,35 @@ def run(
     endpoints = Endpoints.from_environment(environ)
     credentials = Credentials.resolve(context, environ, local_endpoint=endpoints.override is not None)
     session = CloudSession(credentials, endpoints, deadline=deadline)
-    return Engine(session, settings, DecisionLog(log_stream), progress).handle(payloads)
+    return Engine(session, settings, DecisionLog(log_stream), progress)
+
+
+def run(
+    payloads: Iterable[object],
+    *,
+    context: Any = None,
+    environ: Mapping[str, str] | None = None,
+    dry_run: bool | None = None,
+    log_stream: TextIO | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Summary:
+    """Converge the share roles for these events."""
+    made = engine(context=context, environ=environ, dry_run=dry_run, log_stream=log_stream, progress=progress)
+    return made.handle(payloads)
+
+
+def reconcile(
+    *,
+    prune: bool | None = None,
+    context: Any = None,
+    environ: Mapping[str, str] | None = None,
+    dry_run: bool | None = None,
+    log_stream: TextIO | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Summary:
+    """Converge the share roles to every current share, with no event; `prune` None: SHARETRUST_PRUNE."""
+    made = engine(context=context, environ=environ, dry_run=dry_run, log_stream=log_stream, progress=progress)
+    return made.reconcile(prune=made.settings.prune if prune is None else prune)
 
 
 def _default_budget(context: Any) -> float:
@@ -53,7 +81,15 @@ def _default_budget(context: Any) -> float:
 
 def fc_handler(event: bytes | str, context: Any) -> str:
     """What every FC trigger handler does: run on the event; fail the invocation if a change failed."""
-    summary = run([event], context=context, log_stream=sys.stdout)
+    return _answer(run([event], context=context, log_stream=sys.stdout))
+
+
+def fc_reconcile(event: bytes | str, context: Any) -> str:
+    """The timer trigger's handler: reconcile (the event carries nothing sharetrust needs)."""
+    return _answer(reconcile(context=context, log_stream=sys.stdout))
+
+
+def _answer(summary: Summary) -> str:
     text = json.dumps(summary.as_json(), sort_keys=True)
     print(text, flush=True)
     if not summary.ok:

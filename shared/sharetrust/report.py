@@ -78,6 +78,10 @@ class Summary:
                 "attempts": outcome.attempts,
                 "error": outcome.error,
                 "prune_skipped": outcome.prune_skipped,
+                "principals_added": list(plan.added_principals),
+                "principals_removed": list(plan.removed_principals),
+                "keys_added": list(plan.added_keys),
+                "keys_removed": list(plan.removed_keys),
             }
         )
         if outcome.error:

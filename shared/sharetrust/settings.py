@@ -41,6 +41,8 @@ class Settings:
     # Seconds one invocation may take, every retry and lock wait included. None: 60 s, or in
     # Function Compute the function's timeout less a margin (deadline.Deadline.for_function).
     deadline_seconds: float | None = None
+    # A reconcile (timer or `sharetrust apply`) removes access no current share needs; off by default.
+    prune: bool = False
 
     @staticmethod
     def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
@@ -74,4 +76,5 @@ class Settings:
             account_uid=account,
             lock_roles=_flag(env, "SHARETRUST_LOCK_ROLES", True),
             deadline_seconds=deadline,
+            prune=_flag(env, "SHARETRUST_PRUNE", False),
         )
