@@ -187,8 +187,11 @@ class Engine:
             )
         self._report_unread(facts, None if everywhere else {s.region for s in signals}, bool(pruning), summary)
         pending = self._refused_in_events(signals, facts, summary)
+        # The sharees the events name come first when not every sharee fits the trust policy.
+        urgent = frozenset(t for s in signals for t in s.added_targets if is_account_uid(t))
         lock = RoleLock(self.ram, self.session.deadline, note=self._lock_note) if self.settings.lock_roles else None
-        converger = RoleConverger(self.ram, PlanSettings(self.settings.service_key_policy), lock)
+        plan_settings = PlanSettings(self.settings.service_key_policy, trust_max_chars=self.settings.trust_max_chars)
+        converger = RoleConverger(self.ram, plan_settings, lock)
         for kind in KINDS:
             if kind not in kinds:
                 continue
@@ -198,7 +201,9 @@ class Engine:
                 if fresh:
                     reader.forget()
                     current = reader.read(frozenset(kinds))
-                desired = desired_role(kind, self.account, self._with_pending(current.resources, pending))
+                desired = replace(
+                    desired_role(kind, self.account, self._with_pending(current.resources, pending)), urgent=urgent
+                )
                 if kind not in pruning:
                     return Target(desired, prune=False)
                 if not current.complete:

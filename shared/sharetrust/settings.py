@@ -43,6 +43,9 @@ class Settings:
     deadline_seconds: float | None = None
     # A reconcile (timer or `sharetrust apply`) removes access no current share needs; off by default.
     prune: bool = False
+    # RAM's trust-policy length limit is undocumented (production-facts.md "Limits"); 4096 is what RAM
+    # is known to accept. A length error from RAM shrinks it for the invocation (apply/converge.py).
+    trust_max_chars: int = 4096
 
     @staticmethod
     def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
@@ -67,6 +70,9 @@ class Settings:
                 deadline = -1.0
             if not 1 <= deadline <= 86400:
                 raise SettingsError(f"SHARETRUST_DEADLINE_SECONDS must be seconds (1–86400), got {raw_deadline!r}")
+        raw_limit = env.get("SHARETRUST_TRUST_POLICY_MAX_CHARS", "").strip() or "4096"
+        if not raw_limit.isascii() or not raw_limit.isdigit() or not 512 <= int(raw_limit) <= 65536:
+            raise SettingsError(f"SHARETRUST_TRUST_POLICY_MAX_CHARS must be 512–65536 characters, got {raw_limit!r}")
         return Settings(
             dry_run=_flag(env, "SHARETRUST_DRY_RUN", False),
             retry_failed_shares=_flag(env, "SHARETRUST_RETRY_FAILED_SHARES", False),
@@ -77,4 +83,5 @@ class Settings:
             lock_roles=_flag(env, "SHARETRUST_LOCK_ROLES", True),
             deadline_seconds=deadline,
             prune=_flag(env, "SHARETRUST_PRUNE", False),
+            trust_max_chars=int(raw_limit),
         )

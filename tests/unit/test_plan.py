@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -192,14 +193,34 @@ def test_service_key_attaches_full_access_or_warns() -> None:
     assert any("AliyunKMSFullAccess" in w for w in warned.warnings)
 
 
-def test_a_trust_policy_past_the_limit_fails_the_role_and_writes_nothing() -> None:
-    sharees = [ShareTarget.account(f"{n:016d}") for n in range(1, 200)]
+def test_a_trust_policy_past_the_limit_keeps_what_fits_in_priority_order_and_says_who_is_left_out() -> None:
+    trusted = [f"{n:016d}" for n in range(1, 61)]  # already trusted, still shared
+    others = [f"{n:016d}" for n in range(61, 400)]
+    urgent = others[-1]  # the sharee of the event being handled
+    before = TrustPolicy.parse(doc(UNRELATED)).with_managed(trusted, [], []).render()
+    current = RoleSnapshot("r", True, before)
+    sharees = [ShareTarget.account(uid) for uid in [*trusted, *others]] + [ShareTarget.directory("rd-1")]
+    desired = replace(desired_role("image", OWNER, [image("m-1", (CMK,), *sharees)]), urgent=frozenset({urgent}))
+    plan = plan_role_changes(current, desired, PlanSettings())
+    assert plan.errors == () and plan.new_trust is not None and len(plan.new_trust) <= 4096
+    kept = TrustPolicy.parse(plan.new_trust)
+    assert kept.foreign == (UNRELATED,) and kept.directories == {"rd-1"}  # unmanaged, then directories
+    assert set(trusted) <= kept.accounts and urgent in kept.accounts  # then trusted, then the event's
+    assert plan.removed_principals == ()
+    assert len(plan.left_out) == 400 - 1 - len(kept.accounts)
+    assert plan.left_out[0] == f"account:{min(set(others) - kept.accounts)}"
+    assert any("left out" in w and "resource directory or folder" in w for w in plan.warnings)
+    again = RoleSnapshot("r", True, plan.new_trust)
+    assert not plan_role_changes(again, desired, PlanSettings()).new_trust  # stable: converged as far as it fits
+
+
+def test_only_unmanaged_statements_over_the_limit_are_an_error() -> None:
+    huge = {**UNRELATED, "Principal": {"RAM": [f"acs:ram::{n:016d}:root" for n in range(200)]}}
+    current = RoleSnapshot("r", True, doc(huge))
     plan = plan_role_changes(
-        RoleSnapshot("r", False), desired_role("image", OWNER, [image("m-1", (CMK,), *sharees)]), PlanSettings()
+        current, desired_role("image", OWNER, [image("m-1", (CMK,), ShareTarget.account(A))]), PlanSettings()
     )
-    assert not plan.changes
-    assert "over RAM's limit of 4096" in plan.errors[0]
-    assert "199 accounts" in plan.errors[0]
+    assert not plan.changes and "statements sharetrust does not manage alone exceed" in plan.errors[0]
 
 
 def test_a_key_policy_past_the_limit_fails_the_role() -> None:

@@ -514,12 +514,14 @@ def plan_is_idempotent_and_within_limits(case: Case) -> None:
         existing = case.document.granted("accounts") if case.document and not case.prune else set()
         directories = case.document.granted("directory") if case.document and not case.prune else set()
         patterns = case.document.granted("folder") if case.document and not case.prune else set()
+        # Over the limit, what did not fit is named in `left_out` (issue #9's capacity rule), nothing else.
+        gone = set(plan.left_out)
         check_rendered(
             plan.trust_document,
             case.document.foreign if case.document else [],
-            set(desired.accounts) | existing,
-            set(desired.directories) | directories,
-            set(desired.folder_patterns) | patterns,
+            {a for a in set(desired.accounts) | existing if f"account:{a}" not in gone},
+            {d for d in set(desired.directories) | directories if f"directory:{d}" not in gone},
+            {f for f in set(desired.folder_patterns) | patterns if f"folder:{f}" not in gone},
         )
     if plan.policy_document is not None:
         assert byte_size(plan.policy_document) <= case.settings.policy_max_bytes

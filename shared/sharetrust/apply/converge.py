@@ -11,7 +11,7 @@ import contextlib
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sharetrust.apply.role_lock import LockTimeout, RoleLock
 from sharetrust.cloud.errors import AlreadyExists, CloudError
@@ -19,6 +19,9 @@ from sharetrust.cloud.ram import RamGateway
 from sharetrust.model import POLICY_FOR_KIND, ROLE_FOR_KIND, ResourceKind
 from sharetrust.plan.desired import DesiredRole
 from sharetrust.plan.role_plan import PlanSettings, RolePlan, RoleSnapshot, plan_role_changes
+
+SHRINK = 0.8  # after RAM refuses a trust document's length, plan for 80 % of what it refused
+MIN_TRUST_CHARS = 512
 
 ROLE_DESCRIPTION = "ECS uses this role to let sharees use encrypted shared resources. Managed by sharetrust."
 POLICY_DESCRIPTION = "KMS keys of encrypted images/snapshots shared by this account. Managed by sharetrust."
@@ -123,6 +126,17 @@ class RoleConverger:
             outcome.error = str(failed)
         return outcome
 
+    def _shrink_for(self, refused: CloudError, plan: RolePlan, shrinks: int) -> bool:
+        """RAM refused the trust document's length: its (undocumented) limit is below ours. Plan to fit
+        well under what it refused, a bounded number of times; False when that is not the refusal."""
+        if "AssumeRolePolicyDocument.Length" not in refused.code or not plan.trust_document or shrinks >= 8:
+            return False
+        limit = int(len(plan.trust_document) * SHRINK)
+        if limit < MIN_TRUST_CHARS:
+            return False
+        self._settings = replace(self._settings, trust_max_chars=min(limit, self._settings.trust_max_chars))
+        return True
+
     def _converge_locked(
         self, kind: ResourceKind, target_of: Callable[[bool], Target], prune: bool, outcome: RoleOutcome
     ) -> None:
@@ -130,7 +144,9 @@ class RoleConverger:
         # if that read is partial, the fresh target says so and plans no removal.
         target = target_of(True) if prune else target_of(False)
         outcome.prune_skipped = target.prune_skipped
-        for attempt in range(1, self._max_attempts + 1):
+        attempt, shrinks = 0, 0
+        while attempt < self._max_attempts:
+            attempt += 1
             outcome.attempts = attempt
             plan = self.plan(kind, target)
             if plan.errors:
@@ -138,11 +154,17 @@ class RoleConverger:
                 return
             if not plan.changes:
                 return
-            if attempt == 1:
-                outcome.plan = plan  # what is reported: the plan made under the lock
-            # Created concurrently (or by an earlier attempt whose answer was lost): re-read, plan again.
-            with contextlib.suppress(AlreadyExists):
-                write_plan(self._ram, plan, outcome.writes)
+            if attempt == 1 or shrinks:
+                outcome.plan = plan  # what is reported: the plan made under the lock (and fitted to RAM)
+            try:
+                # Created concurrently (or by an earlier attempt whose answer was lost): re-read, plan again.
+                with contextlib.suppress(AlreadyExists):
+                    write_plan(self._ram, plan, outcome.writes)
+            except CloudError as refused:
+                if not self._shrink_for(refused, plan, shrinks):
+                    raise
+                shrinks, attempt = shrinks + 1, attempt - 1  # not a lost update: plan again at once
+                continue
             if not self.plan(kind, target).changes:
                 return
             self._sleep(self._random.uniform(0.05, 0.2 * attempt))  # lost update: back off, merge, retry

@@ -20,6 +20,8 @@ class DesiredRole:
     service_key_resources: tuple[str, ...] = ()
     # Resources whose key belongs to another account: the sharer cannot grant use of it.
     foreign_key_resources: tuple[str, ...] = field(default=())
+    # Accounts the events being handled name: first after those already trusted when not all fit.
+    urgent: frozenset[str] = frozenset()
 
     @property
     def cmks(self) -> frozenset[KeyRef]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from sharetrust.model import POLICY_FOR_KIND, ROLE_FOR_KIND, SERVICE_KEY_POLICY, KeyRef
+from sharetrust.plan.capacity import fit_trust
 from sharetrust.plan.desired import DesiredRole
 from sharetrust.plan.permission_policy import (
     POLICY_DOCUMENT_MAX_BYTES,
@@ -59,6 +60,7 @@ class RolePlan:
     removed_keys: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     errors: tuple[str, ...] = field(default=())
+    left_out: tuple[str, ...] = ()  # principals a share needs that did not fit the trust-policy limit
 
     @property
     def changes(self) -> bool:
@@ -123,14 +125,37 @@ def plan_role_changes(
         desired = _keep_existing(desired, base, granted)
     after = base.with_managed(desired.accounts, desired.directories, desired.folder_patterns)
     errors: list[str] = []
+    left_out: tuple[str, ...] = ()
+    if len(after.render()) > settings.trust_max_chars:
+        fitted = fit_trust(
+            base,
+            desired.accounts,
+            desired.directories,
+            desired.folder_patterns,
+            trusted=(before.accounts if before else frozenset()) & desired.accounts,
+            urgent=desired.urgent,
+            limit=settings.trust_max_chars,
+        )
+        if fitted is None:
+            return RolePlan(
+                role_name,
+                policy_name,
+                warnings=tuple(warnings),
+                errors=(
+                    f"{role_name}: the statements sharetrust does not manage alone exceed RAM's trust-policy "
+                    f"limit of {settings.trust_max_chars} characters; not rewriting it",
+                ),
+            )
+        after, left_out = fitted.trust, fitted.left_out
+        shown = ", ".join(left_out[:10]) + (f" and {len(left_out) - 10} more" if len(left_out) > 10 else "")
+        # Retrying cannot help, so this is a warning, not a failed invocation.
+        warnings.append(
+            f"{role_name}: {len(left_out)} sharee(s) left out, over RAM's trust-policy limit of "
+            f"{settings.trust_max_chars} characters: {shown}. Share with a resource directory or folder "
+            "instead: one statement covers all its members."
+        )
     trust_text = after.render()
     trust_changes = before is None or not before.same_meaning(after)
-    if trust_changes and len(trust_text) > settings.trust_max_chars:
-        errors.append(
-            f"{role_name}: the trust policy would be {len(trust_text)} characters, over RAM's limit of "
-            f"{settings.trust_max_chars}; it would list {len(after.accounts)} accounts. Share with a resource "
-            "directory or folder instead (one statement covers all its members), or remove sharees."
-        )
     policy_text = render_key_policy(desired.keys)
     if policy_text is not None and byte_size(policy_text) > settings.policy_max_bytes:
         errors.append(
@@ -179,6 +204,7 @@ def plan_role_changes(
         added_keys=tuple(sorted(new_keys - old_keys)),
         removed_keys=tuple(sorted(old_keys - new_keys)),
         warnings=tuple(warnings),
+        left_out=left_out,
     )
 
 

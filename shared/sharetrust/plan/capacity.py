@@ -1,0 +1,71 @@
+"""When the trust a role needs does not fit RAM's limit: converge as much as fits, never fail the role.
+
+Priority, highest first (issue #9): the statements sharetrust does not manage; directory and folder
+statements; accounts already trusted that still have a share; the sharees of the events being handled;
+everyone else (in UID order: share times are not read yet). Pure.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sharetrust.plan.trust_policy import ECS_SERVICE, TrustPolicy
+
+
+@dataclass(frozen=True)
+class Fitted:
+    trust: TrustPolicy
+    left_out: tuple[str, ...]  # principals that did not fit, as "account:<uid>" / "directory:<id>" / "folder:<p>"
+
+
+def fit_trust(
+    base: TrustPolicy,
+    accounts: Iterable[str],
+    directories: Iterable[str],
+    folder_patterns: Iterable[str],
+    *,
+    trusted: frozenset[str],
+    urgent: frozenset[str],
+    limit: int,
+) -> Fitted | None:
+    """The managed principals that fit in `limit` characters, in priority order; None when even the
+    statements sharetrust does not manage are over the limit (nothing sharetrust may drop would help)."""
+    fitted = base.with_managed((), (), ())
+    if len(fitted.render()) > limit:
+        return None
+    left_out: list[str] = []
+    for rd_id in sorted(directories):
+        candidate = fitted.with_managed(fitted.accounts, fitted.directories | {rd_id}, fitted.folder_patterns)
+        fitted = _take(fitted, candidate, limit, left_out, f"directory:{rd_id}")
+    for pattern in sorted(folder_patterns):
+        candidate = fitted.with_managed(fitted.accounts, fitted.directories, fitted.folder_patterns | {pattern})
+        fitted = _take(fitted, candidate, limit, left_out, f"folder:{pattern}")
+    wanted = set(accounts)
+    ranked = sorted(wanted, key=lambda uid: (uid not in trusted, uid not in urgent, uid))
+    size = len(fitted.render())
+    kept: list[str] = []
+    for uid in ranked:
+        # Appending one principal to the account statement costs its quoted text and a comma; the first
+        # one creates the statement.
+        grown = (
+            size + len(json.dumps(f"{uid}@{ECS_SERVICE}")) + 1
+            if kept
+            else len(fitted.with_managed([uid], fitted.directories, fitted.folder_patterns).render())
+        )
+        if grown <= limit:
+            kept.append(uid)
+            size = grown
+        else:
+            left_out.append(f"account:{uid}")
+    fitted = fitted.with_managed(kept, fitted.directories, fitted.folder_patterns)
+    assert len(fitted.render()) <= limit, "the size arithmetic above must match render()"
+    return Fitted(fitted, tuple(left_out))
+
+
+def _take(fitted: TrustPolicy, candidate: TrustPolicy, limit: int, left_out: list[str], name: str) -> TrustPolicy:
+    if len(candidate.render()) <= limit:
+        return candidate
+    left_out.append(name)
+    return fitted
