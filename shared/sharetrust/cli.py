@@ -11,14 +11,17 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
+from sharetrust.audit import as_csv, as_html
 from sharetrust.cloud.credentials import CredentialsError
 from sharetrust.cloud.endpoints import EndpointError
-from sharetrust.entry import reconcile, run
+from sharetrust.entry import audit, reconcile, run
 from sharetrust.report import Summary
 from sharetrust.settings import SettingsError
 
@@ -97,7 +100,7 @@ def _fail(message: str, code: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)  # exits 2 with argparse's own one-line message
-    command = {"handle": _handle, "plan": _plan, "apply": _apply}[args.command]
+    command = {"handle": _handle, "plan": _plan, "apply": _apply, "report": _report}[args.command]
     try:
         with _log_stream(args.log) as log:
             return command(args, log)
@@ -129,6 +132,21 @@ def _apply(args: argparse.Namespace, log: TextIO) -> int:
     return _finish(reconcile(prune=args.prune, dry_run=False, log_stream=log, progress=PROGRESS))
 
 
+def _report(args: argparse.Namespace, log: TextIO) -> int:
+    account, rows, summary = audit(progress=PROGRESS)
+    _print_errors(summary)
+    if args.format == "json":
+        print(json.dumps({"rows": [asdict(r) for r in rows], "errors": summary.errors}, indent=2))
+    elif args.format == "csv":
+        sys.stdout.write(as_csv(rows))
+    elif args.format == "html":
+        generated = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        sys.stdout.write(as_html(rows, account, generated))
+    else:
+        print("\n".join(f"{r.status:10}  {r.resource:22}  {r.sharee:40}  {r.missing or 'ok'}" for r in rows))
+    return DONE if summary.ok else FAILED
+
+
 def _finish(summary: Summary) -> int:
     _print_errors(summary)
     print(json.dumps(summary.as_json(), indent=2, sort_keys=True))
@@ -150,7 +168,11 @@ def _parser() -> argparse.ArgumentParser:
     apply = sub.add_parser("apply", help="reconcile: converge the roles to every current share", **formatted)
     apply.add_argument("--prune", action="store_true", help="also remove access no current share needs")
     apply.add_argument("--yes", action="store_true", help="remove without asking")
-    for command in (handle, plan, apply):
+    report = sub.add_parser("report", help="who can use which shared encrypted resource now", **formatted)
+    shapes = report.add_mutually_exclusive_group()
+    for shape in ("json", "csv", "html"):
+        shapes.add_argument(f"--{shape}", dest="format", action="store_const", const=shape, help=f"as {shape}")
+    for command in (handle, plan, apply, report):
         command.add_argument(
             "--log", metavar="PATH", help="append one JSON line per decision to PATH (- for stderr); default: none"
         )

@@ -12,8 +12,9 @@ from dataclasses import replace
 from typing import Any
 
 from sharetrust.admission import Admission, admit
-from sharetrust.apply.converge import RoleConverger, RoleOutcome, Target
+from sharetrust.apply.converge import RoleConverger, RoleOutcome, Target, read_role
 from sharetrust.apply.role_lock import RoleLock
+from sharetrust.audit import AuditRow, audit_rows
 from sharetrust.cloud.ecs import EcsGateway
 from sharetrust.cloud.errors import CloudError
 from sharetrust.cloud.kms import KmsGateway
@@ -140,6 +141,33 @@ class Engine:
         summary.api_calls = self.session.calls.copy()
         return summary
 
+    def audit(self) -> tuple[str, list[AuditRow], Summary]:
+        """Every shared encrypted resource and sharee, and whether the sharee can use it now. Reads only."""
+        summary = Summary(dry_run=True)
+        rows: list[AuditRow] = []
+        try:
+            regions, skipped = self._regions(need_all=True)
+            facts = self._reader(regions, skipped).read(frozenset(KINDS))
+            summary.resources_inspected += facts.inspected
+            self._report_unread(facts, None, False, summary)
+            rows = audit_rows(facts, {kind: read_role(self.ram, kind) for kind in KINDS})
+        except CloudError as failed:
+            summary.errors.append(failed.one_line())
+        summary.api_calls = self.session.calls.copy()
+        return self._account or "", rows, summary
+
+    def _reader(self, regions: list[str], skipped: dict[str, str]) -> TruthReader:
+        return TruthReader(
+            self.account,
+            regions,
+            skipped,
+            self.ecs,
+            KmsGateway(self.session),
+            ResourceSharingGateway(self.session),
+            ResourceManagerGateway(self.session),
+            self.progress,
+        )
+
     def _converge(self, signals: list[ShareSignal], summary: Summary) -> None:
         kinds = self._kinds(signals)
         pruning = {kind for kind in kinds if any(self._prunes(s, kind) for s in signals)}
@@ -159,16 +187,7 @@ class Engine:
         `everywhere`: every region matters (a reconcile), not only the events' regions.
         """
         regions, skipped = self._regions(need_all=bool(pruning) or everywhere)
-        reader = TruthReader(
-            self.account,
-            regions,
-            skipped,
-            self.ecs,
-            KmsGateway(self.session),
-            ResourceSharingGateway(self.session),
-            ResourceManagerGateway(self.session),
-            self.progress,
-        )
+        reader = self._reader(regions, skipped)
         facts = reader.read(frozenset(kinds))
         summary.resources_inspected += facts.inspected
         for association in facts.refused:

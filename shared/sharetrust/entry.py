@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any, TextIO
 
+from sharetrust.audit import AuditRow
 from sharetrust.cloud.credentials import Credentials
 from sharetrust.cloud.endpoints import Endpoints
 from sharetrust.cloud.session import CloudSession
@@ -77,6 +78,13 @@ def _default_budget(context: Any) -> float:
     if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
         return Deadline.for_function(float(timeout))
     return DEFAULT_SECONDS
+
+
+def audit(
+    *, environ: Mapping[str, str] | None = None, progress: Callable[[str], None] | None = None
+) -> tuple[str, list[AuditRow], Summary]:
+    """(account, rows, summary): who can use which shared encrypted resource now; reads only."""
+    return engine(environ=environ, dry_run=True, progress=progress).audit()
 
 
 def fc_handler(event: bytes | str, context: Any) -> str:

@@ -193,3 +193,30 @@ def test_the_timer_handler_reconciles_in_function_compute(estate: LocalCloud) ->
     assert not (response.headers.get("X-Fc-Error-Type") or response.headers.get("x-fc-error-type")), response.data
     assert json.loads(response.data)["ok"] is True
     assert usable(lc, SHAREE, "m-cmk0001") and usable(lc, OUTSIDER, "m-sh00001")
+
+
+def test_report_says_who_can_use_what_and_the_missing_link_broken_shares_first(estate: LocalCloud) -> None:
+    lc = estate
+    create_share(lc, "whole-disks", [("Image", "m-twokeys1")], [SHAREE])  # refused for good: FullImage
+    mark = lc.requests.mark()
+    before = cli(lc, "report", "--json")
+    assert before.returncode == 0, before.stderr
+    rows = json.loads(before.stdout)["rows"]
+    assert rows[0]["status"] == "broken" and rows[0]["missing"] == "OperationDeined.FullImage"
+    assert "share its snapshots instead" in rows[0]["remedy"]
+    outsider = next(r for r in rows if r["sharee"] == OUTSIDER)
+    assert outsider["status"] == "cannot use" and "does not trust" in outsider["missing"]
+    assert lc.requests.counts(since=mark, writes_only=True) == {}  # a report writes nothing
+    assert cli(lc, "apply").returncode == 0
+    after = json.loads(cli(lc, "report", "--json").stdout)["rows"]
+    assert [r["status"] for r in after].count("can use") == len(SHARES)
+    assert {(r["sharee"], r["resource"]) for r in after if r["status"] == "can use"} >= {
+        (OUTSIDER, "m-sh00001"),
+        (SHAREE, "m-cmk0001"),
+    }
+    table = cli(lc, "report", "--csv").stdout.splitlines()
+    assert table[0] == "status,kind,resource,region,keys,sharee,missing,remedy" and len(table) == len(after) + 1
+    page = cli(lc, "report", "--html").stdout
+    assert page.startswith("<!doctype html>") and f"account {SHARER}" in page
+    assert "<script" not in page and "http" not in page  # one self-contained page
+    assert page.count("<tr class='can-use'>") == len(SHARES) and page.count("<tr class='broken'>") == 1
