@@ -221,7 +221,10 @@ class Engine:
                     reader.forget()
                     current = reader.read(frozenset(kinds))
                 desired = replace(
-                    desired_role(kind, self.account, self._with_pending(current.resources, pending)), urgent=urgent
+                    desired_role(
+                        kind, self.account, self._with_pending(current.resources, pending), self.settings.sharees
+                    ),
+                    urgent=urgent,
                 )
                 if kind not in pruning:
                     return Target(desired, prune=False)
@@ -340,7 +343,9 @@ class Engine:
 
     def _follow_up(self, kind: ResourceKind, failed: list[FailedShare], summary: Summary) -> None:
         for share in _merged(f for f in failed if f.kind == kind):
-            targets = [t.id for t in share.targets]
+            targets = [t.id for t in share.targets if self.settings.sharees.admits(t)]
+            if not targets:
+                continue  # every target is kept out by the allow/deny settings: nothing was prepared
             entry = {
                 "resource": share.resource_id,
                 "region": share.region,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
-from sharetrust.model import is_account_uid
+from sharetrust.model import is_account_uid, target_kind
+from sharetrust.plan.desired import ShareeFilter
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+$")
 
@@ -26,6 +27,14 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _targets(env: Mapping[str, str], name: str) -> frozenset[str]:
+    found = frozenset(t for t in env.get(name, "").split(",") if t)
+    bad = sorted(t for t in found if target_kind(t) is None)
+    if bad:
+        raise SettingsError(f"{name} takes account UIDs and rd-/fd-/r- ids, comma-separated; not: {', '.join(bad)}")
+    return found
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,8 @@ class Settings:
     # RAM's trust-policy length limit is undocumented (production-facts.md "Limits"); 4096 is what RAM
     # is known to accept. A length error from RAM shrinks it for the invocation (apply/converge.py).
     trust_max_chars: int = 4096
+    # Sharees that may (allow; empty: all) and may never (deny) be trusted: UIDs, rd-, fd- or r- ids.
+    sharees: ShareeFilter = field(default_factory=ShareeFilter)
 
     @staticmethod
     def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
@@ -73,6 +84,7 @@ class Settings:
         raw_limit = env.get("SHARETRUST_TRUST_POLICY_MAX_CHARS", "").strip() or "4096"
         if not raw_limit.isascii() or not raw_limit.isdigit() or not 512 <= int(raw_limit) <= 65536:
             raise SettingsError(f"SHARETRUST_TRUST_POLICY_MAX_CHARS must be 512–65536 characters, got {raw_limit!r}")
+        allow, deny = _targets(env, "SHARETRUST_ALLOW_SHAREES"), _targets(env, "SHARETRUST_DENY_SHAREES")
         return Settings(
             dry_run=_flag(env, "SHARETRUST_DRY_RUN", False),
             retry_failed_shares=_flag(env, "SHARETRUST_RETRY_FAILED_SHARES", False),
@@ -84,4 +96,5 @@ class Settings:
             deadline_seconds=deadline,
             prune=_flag(env, "SHARETRUST_PRUNE", False),
             trust_max_chars=int(raw_limit),
+            sharees=ShareeFilter(allow, deny),
         )

@@ -220,3 +220,11 @@ def test_report_says_who_can_use_what_and_the_missing_link_broken_shares_first(e
     assert page.startswith("<!doctype html>") and f"account {SHARER}" in page
     assert "<script" not in page and "http" not in page  # one self-contained page
     assert page.count("<tr class='can-use'>") == len(SHARES) and page.count("<tr class='broken'>") == 1
+
+
+def test_a_denied_sharee_is_never_trusted(estate: LocalCloud) -> None:
+    lc = estate
+    summary = reconcile(environ=environ(lc, SHARETRUST_DENY_SHAREES=OUTSIDER), log_stream=io.StringIO())
+    assert summary.ok and OUTSIDER not in trusted(lc)
+    assert any(f"not trusted, by the allow/deny settings: {OUTSIDER}" in w for w in summary.warnings)
+    assert all_usable(lc, SHARES) == [(OUTSIDER, "m-sh00001")]

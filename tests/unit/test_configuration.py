@@ -45,6 +45,10 @@ def test_values_are_read() -> None:
         ("SHARETRUST_DEADLINE_SECONDS", "soon"),
         ("SHARETRUST_DEADLINE_SECONDS", "0"),
         ("SHARETRUST_DEADLINE_SECONDS", "nan"),
+        ("SHARETRUST_DENY_SHAREES", "1234567890123456,alice"),
+        ("SHARETRUST_ALLOW_SHAREES", " 123"),
+        ("SHARETRUST_TRUST_POLICY_MAX_CHARS", "100"),
+        ("SHARETRUST_PRUNE", "sometimes"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:

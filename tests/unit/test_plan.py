@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sharetrust.model import EncryptedResource, KeyRef, ShareTarget
-from sharetrust.plan.desired import desired_role
+from sharetrust.plan.desired import ShareeFilter, desired_role
 from sharetrust.plan.permission_policy import render_key_policy
 from sharetrust.plan.role_plan import PlanSettings, RoleSnapshot, plan_role_changes
 from sharetrust.plan.trust_policy import NOBODY, TrustPolicy
@@ -267,3 +267,19 @@ def test_after_a_prune_a_detached_policy_reports_and_regrants_nothing() -> None:
     plan = plan_role_changes(detached, later, PlanSettings(), prune=False)
     assert plan.added_keys == (CMK2.arn,) and plan.removed_keys == ()
     assert plan.new_policy_version == render_key_policy([CMK2])
+
+
+def test_the_allow_and_deny_lists_keep_sharees_out_and_say_so() -> None:
+    folder = ShareTarget.folder("fd-1", "rd-1/r-1/fd-1")
+    shared = [
+        image("m-1", (CMK,), ShareTarget.account(A), ShareTarget.account(B), folder, ShareTarget.directory("rd-2"))
+    ]
+    denied = desired_role("image", OWNER, shared, ShareeFilter(deny=frozenset({B, "rd-1"})))
+    assert denied.accounts == {A} and denied.folder_patterns == frozenset() and denied.directories == {"rd-2"}
+    assert denied.excluded == (B, "fd-1 (rd-1/r-1/fd-1)")  # a directory listed covers its folders
+    allowed = desired_role("image", OWNER, shared, ShareeFilter(allow=frozenset({A})))
+    assert allowed.accounts == {A} and not allowed.directories and not allowed.folder_patterns
+    plan = plan_role_changes(RoleSnapshot("r", False), denied, PlanSettings())
+    assert any("not trusted, by the allow/deny settings" in w for w in plan.warnings)
+    nobody = desired_role("image", OWNER, shared, ShareeFilter(allow=frozenset({"9"})))
+    assert not nobody.needed and not nobody.keys  # no key is granted for sharees nobody may trust

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sharetrust.model import EncryptedResource, KeyRef, ResourceKind
+from sharetrust.model import EncryptedResource, KeyRef, ResourceKind, ShareTarget
 from sharetrust.plan.trust_policy import folder_pattern
 
 
@@ -22,6 +22,8 @@ class DesiredRole:
     foreign_key_resources: tuple[str, ...] = field(default=())
     # Accounts the events being handled name: first after those already trusted when not all fit.
     urgent: frozenset[str] = frozenset()
+    # Sharees the allow/deny settings keep out of the trust policy.
+    excluded: tuple[str, ...] = ()
 
     @property
     def cmks(self) -> frozenset[KeyRef]:
@@ -32,10 +34,31 @@ class DesiredRole:
         return bool(self.accounts or self.directories or self.folder_patterns)
 
 
-def desired_role(kind: ResourceKind, owner_uid: str, resources: Iterable[EncryptedResource]) -> DesiredRole:
-    """Trust every current sharee of every encrypted resource of `kind`, and grant every key in use.
+@dataclass(frozen=True)
+class ShareeFilter:
+    """The allow- and deny-lists of sharees (account UIDs, `rd-` directories, `fd-`/`r-` folders).
 
-    A resource nobody is shared with contributes nothing: its key is not granted either.
+    A directory or folder listed covers the folders below it. Deny wins; an empty allow-list allows all.
+    """
+
+    allow: frozenset[str] = frozenset()
+    deny: frozenset[str] = frozenset()
+
+    def admits(self, target: ShareTarget) -> bool:
+        names = {target.id, *(target.rd_path or "").split("/")} - {""}
+        if names & self.deny:
+            return False
+        return not self.allow or bool(names & self.allow)
+
+
+def desired_role(
+    kind: ResourceKind,
+    owner_uid: str,
+    resources: Iterable[EncryptedResource],
+    sharees: ShareeFilter = ShareeFilter(),
+) -> DesiredRole:
+    """Trust every current sharee of every encrypted resource of `kind` that `sharees` admits, and grant
+    every key in use. A resource nobody is shared with contributes nothing: its key is not granted either.
     """
     accounts: set[str] = set()
     directories: set[str] = set()
@@ -43,10 +66,15 @@ def desired_role(kind: ResourceKind, owner_uid: str, resources: Iterable[Encrypt
     keys: set[KeyRef] = set()
     service_keyed: list[str] = []
     foreign_keyed: list[str] = []
+    excluded: set[str] = set()
     for resource in resources:
-        if resource.kind != kind or not resource.sharees or not resource.keys:
+        if resource.kind != kind or not resource.keys:
             continue
-        for target in resource.sharees:
+        admitted = [t for t in resource.sharees if sharees.admits(t)]
+        excluded.update(str(t) for t in resource.sharees if not sharees.admits(t))
+        if not admitted:
+            continue
+        for target in admitted:
             if target.kind == "account" and target.id != owner_uid:
                 accounts.add(target.id)
             elif target.kind == "directory":
@@ -68,4 +96,5 @@ def desired_role(kind: ResourceKind, owner_uid: str, resources: Iterable[Encrypt
         frozenset(keys),
         tuple(sorted(set(service_keyed))),
         tuple(sorted(set(foreign_keyed))),
+        excluded=tuple(sorted(excluded)),
     )

@@ -106,6 +106,8 @@ def plan_role_changes(
         f"{rid} is encrypted with a key of another account; only that account can grant its use"
         for rid in desired.foreign_key_resources
     ]
+    if desired.excluded:
+        warnings.append(f"not trusted, by the allow/deny settings: {', '.join(desired.excluded)}")
     if not current.exists and not desired.needed:
         return RolePlan(role_name, policy_name, warnings=tuple(warnings))
     ours: PolicyRef = ("Custom", policy_name)
