@@ -37,7 +37,7 @@ from sharetrust.model import ROLE_FOR_KIND, EncryptedResource, ResourceKind, Sha
 from sharetrust.plan.desired import desired_role
 from sharetrust.plan.role_plan import PlanSettings
 from sharetrust.refusals import unfixable
-from sharetrust.report import DecisionLog, Summary, role_decision
+from sharetrust.report import DecisionLog, Summary, change_records, role_decision
 from sharetrust.settings import Settings
 from sharetrust.truth.reader import AccountFacts, FailedShare, TruthReader
 
@@ -59,6 +59,7 @@ class Engine:
         self.ecs = EcsGateway(session)
         self.ram = RamGateway(session)
         self._account = settings.account_uid
+        self._changes: list[dict[str, str]] = []  # for the audit trail, written once per invocation
 
     # -- intake: decode, pull Log Service ranges, admit (pure) ------------------------------------
     def handle(self, payloads: Iterable[object]) -> Summary:
@@ -70,6 +71,7 @@ class Engine:
             self._record(admitted, summary)
             if admitted.signals:
                 self._converge(admitted.signals, summary)
+            self._write_audit_trail(summary)
         except CloudError as failed:
             # A call every later step depends on (the caller's identity, the region list) failed.
             summary.errors.append(failed.one_line())
@@ -135,6 +137,7 @@ class Engine:
         summary = Summary(dry_run=self.settings.dry_run)
         try:
             self._converge_roles(set(KINDS), set(KINDS) if prune else set(), [], summary, everywhere=True)
+            self._write_audit_trail(summary)
         except CloudError as failed:
             summary.errors.append(failed.one_line())
             self.log.decide("error", error=failed.one_line(), dry_run=self.settings.dry_run)
@@ -381,6 +384,24 @@ class Engine:
         summary.add_role(outcome)
         event_ids = [s.event_id for s in signals]
         self.log.decide(**role_decision(outcome, event_ids, resources, dry_run=self.settings.dry_run))
+        shown = ",".join(event_ids[:5]) + (f" and {len(event_ids) - 5} more" if len(event_ids) > 5 else "")
+        cause = f"events {shown}" if event_ids else "reconcile"
+        self._changes += change_records(outcome, cause, dry_run=self.settings.dry_run)
+
+    def _write_audit_trail(self, summary: Summary) -> None:
+        """Every change (and, in a dry run, every planned one) to the audit logstore, when one is set."""
+        if self.settings.audit_logstore is None or not self._changes:
+            return
+        project, logstore = self.settings.audit_logstore
+        endpoint = self.session.endpoints.sls_endpoint(self.settings.home_region)
+        try:
+            SlsGateway(self.session).put_records(endpoint, project, logstore, "sharetrust-change", self._changes)
+        except CloudError as failed:
+            # The changes are made; a retry would find nothing to change, so this cannot fail the invocation.
+            warning = f"{len(self._changes)} audit record(s) not written to {project}/{logstore}: {failed.one_line()}"
+            summary.warnings.append(warning)
+            self.log.decide("audit-trail-failed", error=warning)
+        self._changes = []
 
 
 def _merged(failed: Iterable[FailedShare]) -> list[FailedShare]:

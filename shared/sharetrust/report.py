@@ -146,3 +146,21 @@ def role_decision(
         "dry_run": dry_run,
         "error": outcome.error,
     }
+
+
+def change_records(outcome: RoleOutcome, cause: str, *, dry_run: bool) -> list[dict[str, str]]:
+    """One audit record per change to a role (a principal, a key grant, an attachment), with its cause."""
+    plan = outcome.plan
+    status = "planned" if dry_run else "failed" if outcome.error and not outcome.writes else "applied"
+    changes = (
+        [("trust-added", p) for p in plan.added_principals]
+        + [("trust-removed", p) for p in plan.removed_principals]
+        + [("key-granted", k) for k in plan.added_keys]
+        + [("key-revoked", k) for k in plan.removed_keys]
+        + [("policy-attached", p[1]) for p in plan.attach]
+        + [("policy-detached", p[1]) for p in plan.detach]
+    )
+    return [
+        {"role": outcome.role_name, "change": change, "subject": subject, "status": status, "cause": cause}
+        for change, subject in changes
+    ]

@@ -12,6 +12,8 @@ from sharetrust.model import is_account_uid, target_kind
 from sharetrust.plan.desired import ShareeFilter
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+$")
+# Log Service project and logstore names: lowercase letters, digits, hyphens (and _ in logstores), 2–63.
+_SLS_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{1,62}")
 
 
 class SettingsError(ValueError):
@@ -57,6 +59,8 @@ class Settings:
     trust_max_chars: int = 4096
     # Sharees that may (allow; empty: all) and may never (deny) be trusted: UIDs, rd-, fd- or r- ids.
     sharees: ShareeFilter = field(default_factory=ShareeFilter)
+    # (project, logstore) in the home region that receives one record per change; None: no audit trail.
+    audit_logstore: tuple[str, str] | None = None
 
     @staticmethod
     def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
@@ -85,6 +89,10 @@ class Settings:
         if not raw_limit.isascii() or not raw_limit.isdigit() or not 512 <= int(raw_limit) <= 65536:
             raise SettingsError(f"SHARETRUST_TRUST_POLICY_MAX_CHARS must be 512–65536 characters, got {raw_limit!r}")
         allow, deny = _targets(env, "SHARETRUST_ALLOW_SHAREES"), _targets(env, "SHARETRUST_DENY_SHAREES")
+        audit = env.get("SHARETRUST_AUDIT_LOGSTORE", "").strip()
+        project, _, logstore = audit.partition("/")
+        if audit and not (_SLS_NAME.fullmatch(project) and _SLS_NAME.fullmatch(logstore)):
+            raise SettingsError(f"SHARETRUST_AUDIT_LOGSTORE must be <project>/<logstore>, got {audit!r}")
         return Settings(
             dry_run=_flag(env, "SHARETRUST_DRY_RUN", False),
             retry_failed_shares=_flag(env, "SHARETRUST_RETRY_FAILED_SHARES", False),
@@ -97,4 +105,5 @@ class Settings:
             prune=_flag(env, "SHARETRUST_PRUNE", False),
             trust_max_chars=int(raw_limit),
             sharees=ShareeFilter(allow, deny),
+            audit_logstore=(project, logstore) if audit else None,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import time
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 from sharetrust.cloud.session import USER_AGENT, CloudSession
 
 PULL_COUNT = 1000
+PUT_BATCH = 4096  # PutLogs takes at most 4096 logs a call
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,20 @@ class SlsGateway:
                 client._isRowIp = True
             self._clients[endpoint] = client
         return self._clients[endpoint]
+
+    def put_records(
+        self, endpoint: str, project: str, logstore: str, topic: str, records: list[dict[str, str]]
+    ) -> None:
+        """Writes records (one log each) to a logstore, as many as one PutLogs call takes at a time."""
+        from aliyun.log import LogItem, PutLogsRequest
+
+        client = self._client(endpoint)
+        now = int(time.time())
+        for start in range(0, len(records), PUT_BATCH):
+            items = [LogItem(now, list(r.items())) for r in records[start : start + PUT_BATCH]]
+            # `source` given: without it the SDK looks up `<project>.<endpoint host>` (sdk-wire.md §2.1).
+            request = PutLogsRequest(project, logstore, topic, "sharetrust", items)
+            self._session.call("Sls:PutLogs", partial(client.put_logs, request))
 
     def pull_range(self, endpoint: str, project: str, logstore: str, shard: int, begin: str, end: str) -> list[LogRow]:
         """Every log in `[begin, end)` of the shard, in order."""
