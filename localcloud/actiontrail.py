@@ -13,15 +13,13 @@ import json
 import logging
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from localcloud import eventbridge, sls
+from localcloud import eventbridge
+from localcloud.context import Context
 from localcloud.errors import ApiError
 from localcloud.rpc import Call
 from localcloud.state import now_iso
-
-if TYPE_CHECKING:
-    from localcloud.server import LocalCloud
 
 TOPIC = "actiontrail_audit_event"
 SOURCE = "actiontrail"
@@ -141,21 +139,20 @@ def build_event(call: Call, response: dict[str, Any] | None, error: ApiError | N
     }
 
 
-def record(lc: LocalCloud, call: Call, response: dict[str, Any] | None, error: ApiError | None) -> None:
+def record(ctx: Context, call: Call, response: dict[str, Any] | None, error: ApiError | None) -> None:
     """Records one write call; called with the cloud lock held (invocations run later)."""
-    eventbridge.attach(lc)
     event = build_event(call, response, error)
     account_uid = call.caller.account_uid
-    _write_to_trail(lc, account_uid, event)
+    _write_to_trail(ctx, account_uid, event)
     # Only the services EventBridge lists (so no Resource Sharing call). UNCONFIRMED whether EventBridge
     # forwards failed write calls (events.md §9.8); we do, so a pattern can select them by errorCode.
     if eventbridge.carries(event["serviceName"]):
         cloudevent = eventbridge.actiontrail_cloudevent(event, account_uid, call.product.code)
-        eventbridge.publish(lc, account_uid, cloudevent)
+        ctx.publish(account_uid, cloudevent)
 
 
 def write_event(
-    lc: LocalCloud,
+    ctx: Context,
     account_uid: str,
     event: Mapping[str, Any],
     *,
@@ -170,20 +167,20 @@ def write_event(
     service_name = str(event.get("serviceName", ""))
     if publish and not eventbridge.carries(service_name):
         raise ValueError(f"EventBridge does not carry ActionTrail events of service {service_name!r}")
-    with lc.cloud.lock:
-        _write_to_trail(lc, account_uid, event)
+    with ctx.cloud.lock:
+        _write_to_trail(ctx, account_uid, event)
     if publish:
         code = product_code or service_name.lower()
-        eventbridge.publish(lc, account_uid, eventbridge.actiontrail_cloudevent(event, account_uid, code))
+        ctx.publish(account_uid, eventbridge.actiontrail_cloudevent(event, account_uid, code))
 
 
-def _write_to_trail(lc: LocalCloud, account_uid: str, event: Mapping[str, Any]) -> None:
-    trail = next((t for t in lc.cloud.trails if t.account_uid == account_uid), None)
+def _write_to_trail(ctx: Context, account_uid: str, event: Mapping[str, Any]) -> None:
+    trail = next((t for t in ctx.cloud.trails if t.account_uid == account_uid), None)
     if trail is None:
         return  # no trail delivers to Log Service; EventBridge still sees the event
     try:
-        sls.append_logs(lc, trail.sls_project, trail.logstore, [{"event": json.dumps(event)}], TOPIC, SOURCE)
+        ctx.append_logs(trail.sls_project, trail.logstore, [{"event": json.dumps(event)}], TOPIC, SOURCE)
     except KeyError:
         message = f"trail {trail.name}: logstore {trail.sls_project}/{trail.logstore} does not exist"
         log.error(message)
-        lc.deliveries.failures.append(message)
+        ctx.deliveries.failures.append(message)

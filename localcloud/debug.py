@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from localcloud.context import Context
 from localcloud.faults import FaultRule
+from localcloud.oracle import can_use
 from localcloud.seed import dump_cloud
 from localcloud.wire import HttpRequest, HttpResponse
-
-if TYPE_CHECKING:
-    from localcloud.server import LocalCloud
 
 
 def _body(request: HttpRequest) -> dict[str, Any]:
@@ -22,35 +21,33 @@ def _body(request: HttpRequest) -> dict[str, Any]:
     return parsed
 
 
-def handle(lc: LocalCloud, request: HttpRequest) -> HttpResponse:
+def handle(ctx: Context, request: HttpRequest) -> HttpResponse:
     route = (request.method, request.path.removeprefix("/_localcloud"))
     try:
         if route == ("GET", "/health"):
             return HttpResponse.json(200, {"ok": True})
         if route == ("GET", "/state"):
-            return HttpResponse.json(200, dump_cloud(lc.cloud))
+            return HttpResponse.json(200, dump_cloud(ctx.cloud))
         if route == ("GET", "/requests"):
-            return HttpResponse.json(200, lc.requests.as_json())
+            return HttpResponse.json(200, ctx.requests.as_json())
         if route == ("DELETE", "/requests"):
-            lc.requests.clear()
+            ctx.requests.clear()
             return HttpResponse.json(200, {"ok": True})
         if route == ("GET", "/faults"):
-            return HttpResponse.json(200, {"rules": [vars(r) for r in lc.faults.rules()]})
+            return HttpResponse.json(200, {"rules": [vars(r) for r in ctx.faults.rules()]})
         if route == ("PUT", "/faults"):
             body = _body(request)
             rules = [FaultRule.from_dict(r) for r in body.get("rules", [])]
-            lc.faults.configure(rules, body.get("seed"))
+            ctx.faults.configure(rules, body.get("seed"))
             return HttpResponse.json(200, {"rules": len(rules)})
         if route == ("POST", "/wait-idle"):
-            return HttpResponse.json(200, {"idle": lc.wait_idle(float(_body(request).get("timeout", 30)))})
+            return HttpResponse.json(200, {"idle": ctx.deliveries.wait_idle(float(_body(request).get("timeout", 30)))})
         if route == ("POST", "/can-use"):
-            from localcloud.oracle import can_use
-
             body = _body(request)
             sharee, resource = body.get("sharee"), body.get("resource")
             if not isinstance(sharee, str) or not isinstance(resource, str):
                 raise ValueError('the body needs string fields "sharee" and "resource"')
-            return HttpResponse.json(200, can_use(lc.cloud, sharee, resource).as_json())
+            return HttpResponse.json(200, can_use(ctx.cloud, sharee, resource).as_json())
     except (ValueError, KeyError) as bad:
         return HttpResponse.json(400, {"error": str(bad)})
     return HttpResponse.json(404, {"error": f"no debug endpoint {request.method} {request.path}"})

@@ -142,7 +142,7 @@ def main() -> int:
                 act()
             except Exception as error:  # a refused share is part of the story, not a crash
                 refused[title] = getattr(error, "code", None) or repr(error)
-        settle(lc.cloud)
+        settle(lc.context)
         before = {(c.resource, c.sharee): can_use(lc.cloud, c.sharee, c.resource) for _, _, cs in shares for c in cs}
         mark = lc.requests.mark()
         # The handlers run in this process and log their JSON decisions to stdout, as on FC: keep them in a file.
@@ -152,7 +152,7 @@ def main() -> int:
         if not idle:
             print("demo: trigger deliveries did not finish", file=sys.stderr)
             return 1
-        settle(lc.cloud)
+        settle(lc.context)
         after = {key: can_use(lc.cloud, key[1], key[0]) for key in before}
         writes = lc.requests.counts(since=mark, writes_only=True, account_uid=SHARER)
         lock_calls = Counter(

@@ -14,17 +14,13 @@ from __future__ import annotations
 
 import json
 import uuid
-import weakref
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from localcloud import fc
-
-if TYPE_CHECKING:
-    from localcloud.server import LocalCloud
-    from localcloud.state import Cloud, EventBridgeTrigger
+from localcloud.context import Context
+from localcloud.state import EventBridgeTrigger
 
 # EventBridge event-stream retries with backoff: 3 tries (events.md §4); we retry without waiting.
 DELIVERY_ATTEMPTS = 3
@@ -208,50 +204,29 @@ def association_status_change(
     }
 
 
-# The running LocalCloud of each Cloud, for events raised where only the Cloud is at hand: Resource
-# Sharing settles associations lazily, inside whatever request (or test) reads them. ActionTrail
-# registers it on every write, so it is known before any association can be pending, except for
-# associations seeded as pending and read before any write (their events are dropped). Keyed by id():
-# a Cloud is not hashable; the LocalCloud holds its Cloud, so the id is not reused while the entry lives.
-_RUNNING: weakref.WeakValueDictionary[int, LocalCloud] = weakref.WeakValueDictionary()
-
-
-def attach(lc: LocalCloud) -> None:
-    """Makes `lc` the bus `publish_in(lc.cloud, ...)` delivers through."""
-    _RUNNING[id(lc.cloud)] = lc
-
-
-def publish_in(cloud: Cloud, account_uid: str, cloudevent: Mapping[str, Any]) -> None:
-    """`publish` through the LocalCloud serving `cloud`; dropped when none has been attached."""
-    lc = _RUNNING.get(id(cloud))
-    if lc is not None and lc.cloud is cloud:
-        publish(lc, account_uid, cloudevent)
-
-
-def publish(lc: LocalCloud, account_uid: str, cloudevent: Mapping[str, Any]) -> None:
+def publish(ctx: Context, account_uid: str, cloudevent: Mapping[str, Any]) -> None:
     """Hands a CloudEvent to every EventBridge trigger of `account_uid` whose pattern matches.
 
-    Safe with the cloud lock held: invocations run later on `lc.deliveries`.
+    Safe with the cloud lock held: invocations run later on the context's deliveries.
     """
-    attach(lc)
-    with lc.cloud.lock:
-        triggers = [t for t in lc.cloud.eventbridge_triggers if t.account_uid == account_uid]
+    with ctx.cloud.lock:
+        triggers = [t for t in ctx.cloud.eventbridge_triggers if t.account_uid == account_uid]
     payload = json.dumps(cloudevent).encode()
     for trigger in triggers:
         try:
             matched = matches(trigger.pattern, cloudevent)
         except PatternError as bad:
-            lc.deliveries.failures.append(f"eventbridge trigger {trigger.name}: {bad}")
+            ctx.deliveries.failures.append(f"eventbridge trigger {trigger.name}: {bad}")
             continue
         if matched:
-            lc.deliveries.submit(partial(_deliver, lc, trigger, payload), f"eventbridge trigger {trigger.name}")
+            ctx.deliveries.submit(partial(_deliver, ctx, trigger, payload), f"eventbridge trigger {trigger.name}")
 
 
-def _deliver(lc: LocalCloud, trigger: EventBridgeTrigger, payload: bytes) -> None:
+def _deliver(ctx: Context, trigger: EventBridgeTrigger, payload: bytes) -> None:
     failure: Exception | None = None
     for _ in range(DELIVERY_ATTEMPTS):
         try:
-            fc.invoke(lc, trigger.function, payload)
+            ctx.invoke(trigger.function, payload, None)
             return
         except Exception as error:  # a function error or FC refusing to run it: retried
             failure = error

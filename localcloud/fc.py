@@ -2,13 +2,12 @@
 
 A function's code is a Python handler importable in this process (`package.module.function`),
 called as `handler(event: bytes, context)` like the FC Python runtime does (events.md §5).
-Log Service triggers and EventBridge triggers invoke functions through `lc.deliveries`, so
-`lc.wait_idle()` waits for them.
+Log Service triggers (`localcloud.logtriggers`) and EventBridge triggers (`localcloud.eventbridge`)
+invoke functions through the context's hook, on its deliveries, so `LocalCloud.wait_idle()` waits for them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import importlib
 import json
@@ -18,23 +17,22 @@ import threading
 import time
 import traceback
 import uuid
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote
 
-from localcloud import logproto, policy
+from localcloud import policy
+from localcloud.access import caller_allowed
+from localcloud.context import Context, FunctionKey
 from localcloud.errors import ApiError
 from localcloud.rpc import Caller, authenticate
+from localcloud.services.sts import mint_session
 from localcloud.signing import fc_signature
-from localcloud.state import Cloud, Function, Session, SlsTrigger
+from localcloud.state import Cloud, Function
 from localcloud.wire import HttpRequest, HttpResponse
-
-if TYPE_CHECKING:
-    from localcloud.server import LocalCloud
 
 API_VERSION = "2016-08-15"
 FC_SERVICE = "fc.aliyuncs.com"
@@ -81,7 +79,7 @@ class ServiceMeta:
     version_id: str
 
 
-class Context:
+class RuntimeContext:
     """What the FC Python runtime passes as `context`. On python3.12 there is no `credentials`
     attribute at all (events.md §5): handlers read the ALIBABA_CLOUD_* variables instead."""
 
@@ -105,40 +103,12 @@ class Context:
             self.credentials = credentials
 
 
-# --- permissions shared with Log Service -------------------------------------------------------
-
-
-def role_allows(cloud: Cloud, session: Session, action: str, resource: str) -> bool:
-    """Whether the permission policies attached to an assumed role allow `action` on `resource`."""
-    ram = cloud.ram_of(session.account_uid)
-    if session.role_name.lower() not in ram.roles:
-        return False
-    texts: list[str] = []
-    for attachment in ram.attachments.get(session.role_name.lower(), []):
-        if attachment.policy_type == "System":
-            found = cloud.system_policies.get(attachment.policy_name)
-        else:
-            found = ram.policies.get(attachment.policy_name)
-        if found is not None:
-            texts.append(found.default_version.document)
-    return policy.evaluate_permissions(texts, action, resource) == "allow"
-
-
-def caller_allowed(cloud: Cloud, caller: Caller, action: str, resource: str) -> bool:
-    # Root keys may do anything; RAM users have no policies in the emulated state (allowed).
-    if caller.session is None:
-        return True
-    return role_allows(cloud, caller.session, action, resource)
-
-
 # --- invoking a function in-process ------------------------------------------------------------
 
 
 def _credentials_for(cloud: Cloud, function: Function, request_id: str) -> Credentials | None:
     if not function.role:
         return None
-    from localcloud.services.sts import mint_session  # lazy: localcloud.services imports every product
-
     with cloud.lock:
         role = cloud.ram_of(function.account_uid).roles.get(function.role.lower())
         if role is None:
@@ -229,7 +199,7 @@ def _environment(values: dict[str, str | None]) -> Iterator[None]:
                     os.environ[name] = old
 
 
-def _load_handler(spec: str) -> Callable[[bytes, Context], Any]:
+def _load_handler(spec: str) -> Callable[[bytes, RuntimeContext], Any]:
     module_name, _, attribute = spec.rpartition(".")
     try:
         module = importlib.import_module(module_name)
@@ -252,22 +222,22 @@ def _as_bytes(result: Any) -> bytes:
     return json.dumps(result).encode()
 
 
-def invoke(lc: LocalCloud, key: tuple[str, str, str], payload: bytes, request_id: str | None = None) -> bytes:
+def invoke(ctx: Context, key: FunctionKey, payload: bytes, request_id: str | None = None) -> bytes:
     """Runs a function synchronously in this thread and returns its response bytes.
 
     Raises FunctionError when the handler fails and ApiError when FC cannot run it. Must not be
     called with the cloud lock held (the handler may call back into the local cloud).
     """
     request_id = request_id or str(uuid.uuid4())
-    with lc.cloud.lock:
-        function = lc.cloud.functions.get(key)
+    with ctx.cloud.lock:
+        function = ctx.cloud.functions.get(key)
         if function is None:
             raise ApiError(404, "FunctionNotFound", f"function '{key[2]}' does not exist in service '{key[1]}'")
-        region = lc.cloud.settings.default_region
-    credentials = _credentials_for(lc.cloud, function, request_id)
+        region = ctx.cloud.settings.default_region
+    credentials = _credentials_for(ctx.cloud, function, request_id)
     handler = _load_handler(function.handler)
     modern = function.runtime == "python3.12"
-    context = Context(
+    context = RuntimeContext(
         request_id,
         region,
         function.account_uid,
@@ -284,7 +254,7 @@ def invoke(lc: LocalCloud, key: tuple[str, str, str], payload: bytes, request_id
         )
         env.update(zip(_ENV_KEYS, values, strict=True))
     # Whatever the seed or the caller's environment says, the function talks to this cloud only.
-    env["SHARETRUST_ENDPOINT"] = lc.url
+    env["SHARETRUST_ENDPOINT"] = ctx.url
     env.update(dict.fromkeys(PROXY_KEYS))
     # The function's timeout is not enforced: a Python thread cannot be stopped from outside.
     try:
@@ -293,79 +263,6 @@ def invoke(lc: LocalCloud, key: tuple[str, str, str], payload: bytes, request_id
     except Exception as error:
         raise FunctionError(type(error).__name__, str(error), traceback.format_tb(error.__traceback__)) from error
     return _as_bytes(result)
-
-
-# --- triggers ------------------------------------------------------------------------------------
-
-_trigger_locks: weakref.WeakKeyDictionary[LocalCloud, dict[int, threading.Lock]] = weakref.WeakKeyDictionary()
-_trigger_locks_guard = threading.Lock()
-
-
-def _trigger_lock(lc: LocalCloud, trigger: SlsTrigger) -> threading.Lock:
-    """One delivery at a time per trigger, so a shard range is never handed out twice."""
-    with _trigger_locks_guard:
-        return _trigger_locks.setdefault(lc, {}).setdefault(id(trigger), threading.Lock())
-
-
-def notify_sls_triggers(lc: LocalCloud, project: str, logstore: str) -> None:
-    """Schedules delivery for every Log Service trigger on this logstore (safe under the lock)."""
-    with lc.cloud.lock:
-        triggers = [t for t in lc.cloud.sls_triggers if t.project == project and t.logstore == logstore]
-    for trigger in triggers:
-        lc.deliveries.submit(partial(deliver_sls_trigger, lc, trigger), f"log trigger {trigger.name}")
-
-
-def deliver_sls_trigger(lc: LocalCloud, trigger: SlsTrigger) -> None:
-    """Invokes the trigger's function once per shard that has logs past its checkpoint.
-
-    The checkpoint moves only after a successful invocation; a failing range is retried up to
-    `max_retry` times unchanged, then left for the next delivery (events.md §3).
-    """
-    with _trigger_lock(lc, trigger):
-        with lc.cloud.lock:
-            project = lc.cloud.sls_projects.get(trigger.project)
-            store = project.logstores.get(trigger.logstore) if project else None
-            if store is None:
-                return
-            pending = []
-            for shard_id, shard in enumerate(store.shards):
-                begin, end = trigger.checkpoints.get(shard_id, 0), len(shard.groups)
-                if end > begin:
-                    pending.append((shard_id, begin, end, int(shard.groups[end - 1][0])))
-            job = hashlib.sha1(f"{trigger.function}/{trigger.name}".encode()).hexdigest()
-            parameter = dict(trigger.parameter)
-        failures: list[str] = []
-        for shard_id, begin, end, cursor_time in pending:
-            payload = {
-                "parameter": parameter,
-                "source": {
-                    "endpoint": lc.url,
-                    "projectName": trigger.project,
-                    "logstoreName": trigger.logstore,
-                    "shardId": shard_id,
-                    "beginCursor": logproto.encode_cursor(begin),
-                    "endCursor": logproto.encode_cursor(end),
-                },
-                "jobName": job,
-                "taskId": str(uuid.uuid4()),
-                "cursorTime": cursor_time,
-            }
-            body = json.dumps(payload).encode()
-            error: Exception | None = None
-            for _ in range(trigger.max_retry + 1):
-                try:
-                    invoke(lc, trigger.function, body)
-                    error = None
-                    break
-                except Exception as failed:  # function error or FC refusing: retry the same range
-                    error = failed
-            if error is not None:
-                failures.append(f"shard {shard_id} [{begin}, {end}): {error}")
-                continue
-            with lc.cloud.lock:
-                trigger.checkpoints[shard_id] = end
-        if failures:
-            raise RuntimeError("; ".join(failures))
 
 
 # --- the HTTP API --------------------------------------------------------------------------------
@@ -377,7 +274,7 @@ def _error(error: ApiError, request_id: str) -> HttpResponse:
     )
 
 
-def _authenticate(lc: LocalCloud, request: HttpRequest, path: str) -> Caller:
+def _authenticate(ctx: Context, request: HttpRequest, path: str) -> Caller:
     for header in ("authorization", "date"):
         if not request.headers.get(header):
             raise ApiError(400, "MissingRequiredHeader", f"required HTTP header {header} was not specified")
@@ -386,7 +283,7 @@ def _authenticate(lc: LocalCloud, request: HttpRequest, path: str) -> Caller:
     if scheme != "FC" or not access_key_id or not signature:
         raise ApiError(403, "SignatureNotMatch", "The Authorization header is not of the form 'FC <AK>:<sig>'.")
     try:
-        caller, secret = authenticate(lc.cloud, access_key_id, request.headers.get("x-fc-security-token"))
+        caller, secret = authenticate(ctx.cloud, access_key_id, request.headers.get("x-fc-security-token"))
     except ApiError as error:
         if error.code == "InvalidAccessKeyId.NotFound":
             raise ApiError(403, "InvalidAccessKeyID", f"invalid access key ID '{access_key_id}'") from None
@@ -403,7 +300,7 @@ def _authenticate(lc: LocalCloud, request: HttpRequest, path: str) -> Caller:
     return caller
 
 
-def handle(lc: LocalCloud, request: HttpRequest) -> HttpResponse:
+def handle(ctx: Context, request: HttpRequest) -> HttpResponse:
     request_id = str(uuid.uuid4())
     path = unquote(request.path)
     match = _INVOKE_PATH.match(path)
@@ -413,9 +310,9 @@ def handle(lc: LocalCloud, request: HttpRequest) -> HttpResponse:
     try:
         if action != "InvokeFunction" or match is None:
             raise ApiError(400, "PathNotSupported", f"'{path}' against '{request.method}' is not supported")
-        caller = _authenticate(lc, request, path)
+        caller = _authenticate(ctx, request, path)
         account_uid = caller.account_uid
-        decision = lc.faults.decide("Fc", action)
+        decision = ctx.faults.decide("Fc", action)
         if decision.latency_ms:
             time.sleep(decision.latency_ms / 1000)
         if decision.failure is not None:
@@ -425,7 +322,7 @@ def handle(lc: LocalCloud, request: HttpRequest) -> HttpResponse:
             if decision.failure.kind == "throttle":
                 raise ApiError(429, "ResourceExhausted", "Rate exceeded")
             raise ApiError(503, "ResourceThrottled", "Reserve resource exceeded limit")
-        response = _invoke_http(lc, request, caller, match.group(1), match.group(2), request_id)
+        response = _invoke_http(ctx, request, caller, match.group(1), match.group(2), request_id)
         status = response.status
         if "x-fc-error-type" in response.headers:
             code = response.headers["x-fc-error-type"]
@@ -434,7 +331,7 @@ def handle(lc: LocalCloud, request: HttpRequest) -> HttpResponse:
         status, code = error.status, error.code
         return _error(error, request_id)
     finally:
-        lc.requests.add(
+        ctx.requests.add(
             product="Fc",
             action=action,
             account_uid=account_uid,
@@ -446,23 +343,23 @@ def handle(lc: LocalCloud, request: HttpRequest) -> HttpResponse:
 
 
 def _invoke_http(
-    lc: LocalCloud, request: HttpRequest, caller: Caller, service_part: str, name: str, request_id: str
+    ctx: Context, request: HttpRequest, caller: Caller, service_part: str, name: str, request_id: str
 ) -> HttpResponse:
     service, _, qualifier = service_part.partition(".")
     qualifier = qualifier or "LATEST"
     uid = caller.account_uid
-    with lc.cloud.lock:
-        if not any(k[0] == uid and k[1] == service for k in lc.cloud.functions):
+    with ctx.cloud.lock:
+        if not any(k[0] == uid and k[1] == service for k in ctx.cloud.functions):
             raise ApiError(404, "ServiceNotFound", f"service '{service}' does not exist")
         if qualifier != "LATEST":
             # Versions and aliases are not modelled: only LATEST exists.
             if qualifier.isdigit():
                 raise ApiError(404, "VersionNotFound", f"version '{qualifier}' of service '{service}' does not exist")
             raise ApiError(404, "AliasNotFound", f"alias '{qualifier}' of service '{service}' does not exist")
-        if (uid, service, name) not in lc.cloud.functions:
+        if (uid, service, name) not in ctx.cloud.functions:
             raise ApiError(404, "FunctionNotFound", f"function '{name}' does not exist in service '{service}'")
-        resource = f"acs:fc:{lc.cloud.settings.default_region}:{uid}:services/{service}.{qualifier}/functions/{name}"
-        if not caller_allowed(lc.cloud, caller, "fc:InvokeFunction", resource):
+        resource = f"acs:fc:{ctx.cloud.settings.default_region}:{uid}:services/{service}.{qualifier}/functions/{name}"
+        if not caller_allowed(ctx.cloud, caller, "fc:InvokeFunction", resource):
             raise ApiError(
                 403, "AccessDenied", f"the caller is not authorized to perform 'fc:InvokeFunction' on '{resource}'"
             )
@@ -475,24 +372,24 @@ def _invoke_http(
     headers = {"X-Fc-Request-Id": request_id}
     key = (uid, service, name)
     if kind == "Async":
-        lc.deliveries.submit(
-            partial(_invoke_async, lc, key, request.body, request_id), f"async invocation {service}/{name}"
+        ctx.deliveries.submit(
+            partial(_invoke_async, ctx, key, request.body, request_id), f"async invocation {service}/{name}"
         )
         return HttpResponse(202, b"", headers)
     try:
-        body = invoke(lc, key, request.body, request_id)
+        body = invoke(ctx, key, request.body, request_id)
     except FunctionError as failed:
         headers["x-fc-error-type"] = "UnhandledInvocationError"
         return HttpResponse.json(200, failed.body, headers)
     return HttpResponse(200, body, {"content-type": "application/octet-stream", **headers})
 
 
-def _invoke_async(lc: LocalCloud, key: tuple[str, str, str], payload: bytes, request_id: str) -> None:
+def _invoke_async(ctx: Context, key: FunctionKey, payload: bytes, request_id: str) -> None:
     # Async invocations are retried on errors (default 3 retries), so side effects may repeat.
     failure: Exception | None = None
     for _ in range(ASYNC_RETRIES + 1):
         try:
-            invoke(lc, key, payload, request_id)
+            invoke(ctx, key, payload, request_id)
             return
         except Exception as error:
             failure = error

@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
 from localcloud import actiontrail
+from localcloud.context import Context
 from localcloud.errors import ApiError
 from localcloud.params import Params
 from localcloud.rpc import PRODUCTS, REGISTRY, Call, Caller, Operation, authenticate
 from localcloud.signing import check_timestamp, parse_acs3_authorization, verify_acs3, verify_rpc_v1
 from localcloud.state import new_request_id
 from localcloud.wire import HttpRequest, HttpResponse
-
-if TYPE_CHECKING:
-    from localcloud.server import LocalCloud
 
 # Common parameters of RPC V1 that are not business parameters.
 _V1_COMMON = {
@@ -72,7 +70,7 @@ def _who_and_what(caller: Caller | None, request: HttpRequest, params: Mapping[s
     }
 
 
-def handle(lc: LocalCloud, request: HttpRequest) -> HttpResponse:
+def handle(ctx: Context, request: HttpRequest) -> HttpResponse:
     request_id = new_request_id()
     query = request.query_pairs
     query_map = dict(query)
@@ -96,27 +94,27 @@ def handle(lc: LocalCloud, request: HttpRequest) -> HttpResponse:
         form = _form_params(request)
         if is_v1:
             all_params = {**query_map, **dict(form)}
-            caller, secret = authenticate(lc.cloud, all_params.get("AccessKeyId", ""), all_params.get("SecurityToken"))
+            caller, secret = authenticate(ctx.cloud, all_params.get("AccessKeyId", ""), all_params.get("SecurityToken"))
             verify_rpc_v1(secret, request.method, all_params)
             sent = check_timestamp(all_params.get("Timestamp"), "Timestamp")
-            lc.cloud.nonces.claim(caller.access_key_id, all_params.get("SignatureNonce", ""), sent)
+            ctx.cloud.nonces.claim(caller.access_key_id, all_params.get("SignatureNonce", ""), sent)
             business = {k: v for k, v in all_params.items() if k not in _V1_COMMON}
         else:
             if "authorization" not in request.headers:
                 raise ApiError(400, "MissingSecurityHeader", "The Authorization header is missing.")
             access_key_id, _, _ = parse_acs3_authorization(request.headers["authorization"])
-            caller, secret = authenticate(lc.cloud, access_key_id, request.headers.get("x-acs-security-token"))
+            caller, secret = authenticate(ctx.cloud, access_key_id, request.headers.get("x-acs-security-token"))
             # verify_acs3 makes sure x-acs-date and x-acs-signature-nonce are signed, hence present.
             verify_acs3(secret, request.method, request.path, query, request.headers, request.body)
             sent = check_timestamp(request.headers.get("x-acs-date"), "Timestamp")
-            lc.cloud.nonces.claim(caller.access_key_id, request.headers.get("x-acs-signature-nonce", ""), sent)
+            ctx.cloud.nonces.claim(caller.access_key_id, request.headers.get("x-acs-signature-nonce", ""), sent)
             business = {**query_map, **dict(form)}
     except ApiError as error:
         try:
             named = {**query_map, **dict(_form_params(request))}
         except UnicodeDecodeError:
             named = query_map
-        lc.requests.add(
+        ctx.requests.add(
             product=product_name,
             action=action,
             account_uid=caller.account_uid if caller else "",
@@ -128,11 +126,11 @@ def handle(lc: LocalCloud, request: HttpRequest) -> HttpResponse:
         )
         return _error_response(error, request_id, product.host if product and product.name == "Ram" else None)
     assert op is not None and caller is not None
-    return _dispatch(lc, op, Params(business), caller, request, request_id, signing)
+    return _dispatch(ctx, op, Params(business), caller, request, request_id, signing)
 
 
 def _dispatch(
-    lc: LocalCloud,
+    ctx: Context,
     op: Operation,
     params: Params,
     caller: Caller,
@@ -141,7 +139,7 @@ def _dispatch(
     signing: str,
 ) -> HttpResponse:
     call = Call(
-        lc.cloud,
+        ctx,
         op.product,
         op.action,
         params,
@@ -155,13 +153,13 @@ def _dispatch(
         region: str | None = call.region if op.product.regional else None
     except ApiError:
         region = None  # the handler answers InvalidRegionId itself
-    decision = lc.faults.decide(op.product.name, op.action, region)
+    decision = ctx.faults.decide(op.product.name, op.action, region)
     if decision.latency_ms:
         time.sleep(decision.latency_ms / 1000)
     host_id = op.product.host if op.product.name == "Ram" else None
     failure = decision.failure
     if failure is not None and failure.kind == "drop":
-        lc.requests.add(
+        ctx.requests.add(
             product=op.product.name,
             action=op.action,
             account_uid=caller.account_uid,
@@ -185,16 +183,16 @@ def _dispatch(
         error = ApiError(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
     else:
         try:
-            with lc.cloud.lock:
+            with ctx.cloud.lock:
                 result = op.handler(call)
                 if op.write:
-                    actiontrail.record(lc, call, result, None)
+                    actiontrail.record(ctx, call, result, None)
         except ApiError as raised:
             error = raised
             if op.write:
-                actiontrail.record(lc, call, None, error)
+                actiontrail.record(ctx, call, None, error)
     lost = failure is not None and failure.kind == "lose"
-    lc.requests.add(
+    ctx.requests.add(
         product=op.product.name,
         action=op.action,
         account_uid=caller.account_uid,

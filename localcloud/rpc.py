@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from localcloud.context import Context
 from localcloud.errors import ApiError
 from localcloud.params import Params
 from localcloud.state import Account, Cloud, Session
@@ -56,7 +57,9 @@ _REGIONAL_HOST = re.compile(r"^([a-z0-9]+)[.-]([a-z]+-[a-z0-9-]+)\.aliyuncs\.com
 
 @dataclass
 class Call:
-    cloud: Cloud
+    """What a handler receives: the running cloud, the product and action, the parameters, who asked."""
+
+    context: Context
     product: Product
     action: str
     params: Params
@@ -66,6 +69,10 @@ class Call:
     user_agent: str = ""
     # The Host header; gives the region of regional calls without RegionId (KMS sends none).
     request_host: str = ""
+
+    @property
+    def cloud(self) -> Cloud:
+        return self.context.cloud
 
     @property
     def account(self) -> Account:

@@ -1,4 +1,8 @@
-"""The local cloud: one threaded HTTP server on loopback for every emulated protocol."""
+"""The local cloud: one threaded HTTP server on loopback for every emulated protocol.
+
+`LocalCloud` owns the state and builds the `Context` every protocol module receives, wiring in the
+hooks by which they reach one another (EventBridge publishing, Log Service appends, FC invocations).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,14 @@ import contextlib
 import logging
 import socket
 import threading
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from localcloud import debug, fc, pop, sls
+from localcloud import debug, eventbridge, fc, pop, sls
 from localcloud import services as _services  # noqa: F401  (registers every RPC operation)
+from localcloud.context import Context
 from localcloud.deliveries import Deliveries
 from localcloud.faults import Faults
 from localcloud.requestlog import RequestLog
@@ -80,6 +86,10 @@ class LocalCloud:
         self.faults = Faults(fault_seed)
         self.deliveries = Deliveries()
         self._server = _Server(("127.0.0.1", port), self)
+        self.context = Context(self.cloud, self.requests, self.faults, self.deliveries, self.url)
+        self.context.publish = partial(eventbridge.publish, self.context)
+        self.context.append_logs = partial(sls.append_logs, self.context)
+        self.context.invoke = partial(fc.invoke, self.context)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="localcloud", daemon=True
         )
@@ -108,12 +118,12 @@ class LocalCloud:
     def route(self, request: HttpRequest) -> HttpResponse:
         path = request.path
         if path.startswith("/_localcloud/"):
-            return debug.handle(self, request)
+            return debug.handle(self.context, request)
         if "x-log-apiversion" in request.headers:
-            return sls.handle(self, request)
+            return sls.handle(self.context, request)
         if path.startswith("/2016-08-15/"):
-            return fc.handle(self, request)
-        return pop.handle(self, request)
+            return fc.handle(self.context, request)
+        return pop.handle(self.context, request)
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Waits until every trigger delivery (EventBridge, Log Service) has been made."""

@@ -17,20 +17,19 @@ import uuid
 import zlib
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote
 
 import lz4.block
 
-from localcloud import fc, logproto
+from localcloud import logproto, logtriggers
+from localcloud.access import caller_allowed
+from localcloud.context import Context
 from localcloud.errors import ApiError
 from localcloud.rpc import Caller, authenticate
 from localcloud.signing import sls_signature
 from localcloud.state import Logstore, Shard
 from localcloud.wire import HttpRequest, HttpResponse
-
-if TYPE_CHECKING:
-    from localcloud.server import LocalCloud
 
 API_VERSION = "0.6.0"
 MAX_CLOCK_SKEW = 15 * 60
@@ -110,7 +109,7 @@ def _check_headers(request: HttpRequest) -> None:
         )
 
 
-def _authenticate(lc: LocalCloud, request: HttpRequest, path: str, query: dict[str, str]) -> Caller:
+def _authenticate(ctx: Context, request: HttpRequest, path: str, query: dict[str, str]) -> Caller:
     authorization = request.headers.get("authorization", "")
     scheme, _, credential = authorization.partition(" ")
     access_key_id, _, signature = credential.partition(":")
@@ -119,7 +118,7 @@ def _authenticate(lc: LocalCloud, request: HttpRequest, path: str, query: dict[s
         raise ApiError(400, "ParameterInvalid", f"Http extend authorization : {authorization} pair is invalid")
     _check_headers(request)
     try:
-        caller, secret = authenticate(lc.cloud, access_key_id, request.headers.get("x-acs-security-token"))
+        caller, secret = authenticate(ctx.cloud, access_key_id, request.headers.get("x-acs-security-token"))
     except ApiError as error:
         if error.code == "InvalidAccessKeyId.NotFound":
             raise ApiError(401, "Unauthorized", f"AccessKeyId not found: {access_key_id}") from None
@@ -139,7 +138,7 @@ def _project_name(request: HttpRequest) -> str:
     return host.split(".", 1)[0]
 
 
-def handle(lc: LocalCloud, request: HttpRequest) -> HttpResponse:
+def handle(ctx: Context, request: HttpRequest) -> HttpResponse:
     request_id = _request_id()
     path = unquote(request.path)
     query = dict(request.query_pairs)
@@ -149,9 +148,9 @@ def handle(lc: LocalCloud, request: HttpRequest) -> HttpResponse:
     try:
         route = _route(request.method, path, query)
         action = route.action
-        caller = _authenticate(lc, request, path, query)
+        caller = _authenticate(ctx, request, path, query)
         account_uid = caller.account_uid
-        decision = lc.faults.decide("Sls", action)
+        decision = ctx.faults.decide("Sls", action)
         if decision.latency_ms:
             time.sleep(decision.latency_ms / 1000)
         if decision.failure is not None:
@@ -163,14 +162,14 @@ def handle(lc: LocalCloud, request: HttpRequest) -> HttpResponse:
                 raise ApiError(403, quota, f"{quota.replace('QuotaExceed', '')} quota is exceeded.")
             # Note: the SDK retries 5xx ten times with 1 s sleeps.
             raise ApiError(503, "ServerBusy", "The server is busy, please try again later.")
-        response = _dispatch(lc, request, route, caller, query)
+        response = _dispatch(ctx, request, route, caller, query)
         response.headers["x-log-requestid"] = request_id
         return response
     except ApiError as error:
         status, code = error.status, error.code
         return _error(error, request_id)
     finally:
-        lc.requests.add(
+        ctx.requests.add(
             product="Sls",
             action=action,
             account_uid=account_uid,
@@ -181,19 +180,17 @@ def handle(lc: LocalCloud, request: HttpRequest) -> HttpResponse:
         )
 
 
-def _dispatch(
-    lc: LocalCloud, request: HttpRequest, route: _Route, caller: Caller, query: dict[str, str]
-) -> HttpResponse:
+def _dispatch(ctx: Context, request: HttpRequest, route: _Route, caller: Caller, query: dict[str, str]) -> HttpResponse:
     name = _project_name(request)
     notify = False
-    with lc.cloud.lock:
-        project = lc.cloud.sls_projects.get(name)
+    with ctx.cloud.lock:
+        project = ctx.cloud.sls_projects.get(name)
         if project is None:
             # Docs spell it ProjectNotExists; the SDKs' own function tests expect ProjectNotExist.
             raise ApiError(404, "ProjectNotExist", f"The Project does not exist : {name}")
         resource = f"acs:log:{project.region}:{project.owner}:project/{name}/logstore/{route.logstore}"
         ram_action = _RAM_ACTIONS[route.action]
-        if caller.account_uid != project.owner or not fc.caller_allowed(lc.cloud, caller, ram_action, resource):
+        if caller.account_uid != project.owner or not caller_allowed(ctx.cloud, caller, ram_action, resource):
             # UNCONFIRMED: status of a RAM denial (401 Unauthorized, as for other auth failures).
             raise ApiError(401, "Unauthorized", f"denied by sts or ram, action: {ram_action}, resource: {resource}")
         store = project.logstores.get(route.logstore)
@@ -213,7 +210,7 @@ def _dispatch(
             else:
                 response = _pull_logs(request, shard, query)
     if notify:
-        fc.notify_sls_triggers(lc, name, route.logstore)
+        logtriggers.notify(ctx, name, route.logstore)
     return response
 
 
@@ -373,7 +370,7 @@ def _pull_logs(request: HttpRequest, shard: Shard, query: dict[str, str]) -> Htt
 
 
 def append_logs(
-    lc: LocalCloud,
+    ctx: Context,
     project: str,
     logstore: str,
     logs: list[dict[str, str]],
@@ -387,8 +384,8 @@ def append_logs(
     now = int(time.time())
     group = logproto.LogGroup([logproto.Log(now, list(log.items())) for log in logs], topic=topic, source=source)
     raw = logproto.encode_log_group(group)
-    with lc.cloud.lock:
-        store = lc.cloud.sls_projects[project].logstores[logstore]
+    with ctx.cloud.lock:
+        store = ctx.cloud.sls_projects[project].logstores[logstore]
         shard = store.shards[sum(len(s.groups) for s in store.shards) % len(store.shards)]
         shard.groups.append((time.time(), raw))
-    fc.notify_sls_triggers(lc, project, logstore)
+    logtriggers.notify(ctx, project, logstore)

@@ -112,7 +112,7 @@ def describe_images(call: Call) -> dict[str, Any]:
     page_number = params.int("PageNumber", 1, 1, 1_000_000)
     page_size = params.int("PageSize", 10, 1, 100)
     uid = call.caller.account_uid
-    settle(call.cloud)  # a share association that settled to Associated makes the image visible
+    settle(call.context)  # a share association that settled to Associated makes the image visible
     via_shares = shared_with(call.cloud, uid, "Image", region)
     found = []
     for image in call.cloud.images.values():

@@ -2,7 +2,7 @@
 
 Associations are asynchronous on the real service: a write answers `Associating` (or
 `Disassociating`) and the entity settles later. Here they settle lazily, on the next read of any
-share (ListResourceShares, ListResourceShareAssociations, ECS DescribeImages) or via `settle(cloud)`.
+share (ListResourceShares, ListResourceShareAssociations, ECS DescribeImages) or via `settle(context)`.
 Settling applies ECS's rules for encrypted resources (alibaba-apis.md §1, §6), and publishes an
 EventBridge `AssociationStatusChange` event per (resource, target account) that settled.
 
@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 from localcloud import eventbridge, policy
+from localcloud.context import Context
 from localcloud.errors import ApiError
 from localcloud.rpc import Call, operation
 from localcloud.share_rules import refusal
@@ -161,11 +162,11 @@ def _target_denial(cloud: Cloud, share: ResourceShare, target: str, resources: l
     return None
 
 
-def settle_share(cloud: Cloud, share: ResourceShare) -> None:
+def settle_share(ctx: Context, share: ResourceShare) -> None:
     """Settles every pending association of one share (caller holds `cloud.lock`)."""
     before = {id(a): a.status for a in share.associations}
-    _settle(cloud, share)
-    _publish_settled(cloud, share, before)
+    _settle(ctx.cloud, share)
+    _publish_settled(ctx, share, before)
 
 
 def _settle(cloud: Cloud, share: ResourceShare) -> None:
@@ -224,7 +225,7 @@ def _pair_status(resource: Association, target: Association, changed: set[int]) 
     return None
 
 
-def _publish_settled(cloud: Cloud, share: ResourceShare, before: dict[int, str]) -> None:
+def _publish_settled(ctx: Context, share: ResourceShare, before: dict[int, str]) -> None:
     """EventBridge's `resourcemanager:ResourceSharing:AssociationStatusChange`, once per (resource,
     target account) whose association this pass settled (production-facts.md, "Event sources"; EventBridge
     page "Resource Management events"). An RD or folder target counts as each account it reaches
@@ -244,7 +245,7 @@ def _publish_settled(cloud: Cloud, share: ResourceShare, before: dict[int, str])
             status = _pair_status(resource, target, changed)
             if status is None:
                 continue
-            for account in members_under(cloud, share, target.entity_id):
+            for account in members_under(ctx.cloud, share, target.entity_id):
                 key = (resource.entity_type, resource.entity_id, account, status)
                 if key in seen:
                     continue
@@ -258,14 +259,14 @@ def _publish_settled(cloud: Cloud, share: ResourceShare, before: dict[int, str])
                     resource_id=resource.entity_id,
                     status=status,
                 )
-                eventbridge.publish_in(cloud, share.owner, cloudevent)
+                ctx.publish(share.owner, cloudevent)
 
 
-def settle(cloud: Cloud) -> None:
+def settle(ctx: Context) -> None:
     """Settles every pending association in the cloud (tests and read handlers call this)."""
-    with cloud.lock:
-        for share in cloud.resource_shares.values():
-            settle_share(cloud, share)
+    with ctx.cloud.lock:
+        for share in ctx.cloud.resource_shares.values():
+            settle_share(ctx, share)
 
 
 def shared_with(cloud: Cloud, uid: str, kind: str, region: str) -> set[str]:
@@ -625,7 +626,7 @@ def list_resource_shares(call: Call) -> dict[str, Any]:
     status = call.params.get("ResourceShareStatus")
     if status is not None and status not in ("Active", "Pending", "Deleting", "Deleted"):
         raise _bad("InvalidParameter.ResourceShareStatus", "The ResourceShareStatus is invalid.")
-    settle(call.cloud)
+    settle(call.context)
     uid, region = call.caller.account_uid, call.region
     shares = []
     for share in call.cloud.resource_shares.values():
@@ -668,7 +669,7 @@ def list_resource_share_associations(call: Call) -> dict[str, Any]:
     if status is not None and status not in ("Associating", "Associated", "Failed", "Disassociating", "Disassociated"):
         raise _bad("InvalidParameter.AssociationStatus", "The AssociationStatus is invalid.")
     ids = _share_ids(call)
-    settle(call.cloud)
+    settle(call.context)
     uid, region = call.caller.account_uid, call.region
     rows: list[dict[str, Any]] = []
     for share in call.cloud.resource_shares.values():

@@ -69,7 +69,7 @@ def cli(lc: LocalCloud, *args: str, stdin: bytes = b"") -> subprocess.CompletedP
 
 
 def test_a_forged_event_adds_no_trust(lc: LocalCloud) -> None:
-    actiontrail.write_event(lc, SHARER, FORGED, publish=True)
+    actiontrail.write_event(lc.context, SHARER, FORGED, publish=True)
     settle(lc)
     assert can_use(lc.cloud, OUTSIDER, "m-cmk0001").missing_link == "shared"
     trust = lc.cloud.ram_of(SHARER).roles[IMAGE_ROLE.lower()].trust_policy

@@ -271,11 +271,11 @@ def test_forged_events_are_written_like_real_ones(lc: LocalCloud) -> None:
         "requestParameters": {"ImageId": "m-forged", "AddAccount.1": SHAREE},
         "errorCode": "",
     }
-    actiontrail.write_event(lc, SHARER, forged)
+    actiontrail.write_event(lc.context, SHARER, forged)
     assert trail_events(lc) == [forged]
     assert lc.wait_idle()
     assert handlers.received("eventbridge_sink") == []  # not published unless asked
-    actiontrail.write_event(lc, SHARER, forged, publish=True)
+    actiontrail.write_event(lc.context, SHARER, forged, publish=True)
     assert lc.wait_idle()
     (envelope,) = handlers.received("eventbridge_sink")
     assert envelope["data"] == forged and envelope["source"] == "acs.ecs"

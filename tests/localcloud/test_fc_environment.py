@@ -57,7 +57,7 @@ def test_a_function_sees_this_cloud_and_no_proxy_whatever_the_caller_has(
     monkeypatch.delenv("SHARETRUST_ENDPOINT", raising=False)
     for name in PROXIES:
         monkeypatch.setenv(name, "http://127.0.0.1:9")  # a closed port: following it would fail
-    seen = json.loads(fc.invoke(lc, (SHARER, "svc", function), b"{}"))
+    seen = json.loads(fc.invoke(lc.context, (SHARER, "svc", function), b"{}"))
     assert seen["SHARETRUST_ENDPOINT"] == lc.url
     assert {name: seen[name] for name in PROXIES} == dict.fromkeys(PROXIES)
     assert seen["APP_SETTING"] == ("on" if function == "plain" else None)
@@ -70,7 +70,7 @@ def test_another_clouds_endpoint_in_the_environment_is_replaced(
     lc: LocalCloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SHARETRUST_ENDPOINT", "http://127.0.0.1:1")
-    seen = json.loads(fc.invoke(lc, (SHARER, "svc", "env310"), b"{}"))
+    seen = json.loads(fc.invoke(lc.context, (SHARER, "svc", "env310"), b"{}"))
     assert seen["SHARETRUST_ENDPOINT"] == lc.url
     assert os.environ["SHARETRUST_ENDPOINT"] == "http://127.0.0.1:1"
 
@@ -84,5 +84,5 @@ def test_invocations_run_concurrently_when_the_environment_already_fits(
     _meeting.reset()
     # Each invocation waits for the other: if invocations were serialised, the barrier would time out.
     with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda _: fc.invoke(lc, (SHARER, "svc", "meet"), b"{}"), range(2)))
+        results = list(pool.map(lambda _: fc.invoke(lc.context, (SHARER, "svc", "meet"), b"{}"), range(2)))
     assert results == [b"met", b"met"]

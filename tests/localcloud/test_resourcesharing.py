@@ -121,7 +121,7 @@ def test_create_share_and_associations_settle(lc: LocalCloud, v1: bool) -> None:
     # Nothing has read the share yet: the associations are still pending.
     pending = lc.cloud.resource_shares[share.resource_share_id].associations
     assert {a.status for a in pending} == {"Associating"}
-    settle(lc.cloud)
+    settle(lc.context)
     assert {a.status for a in pending} == {"Associated"}
     rows = associations(client, "Resource", resource_share_ids=[share.resource_share_id])
     assert sorted((r.entity_id, r.entity_type, r.association_status) for r in rows) == [
@@ -269,7 +269,7 @@ def test_associate_errors(lc: LocalCloud) -> None:
 def test_disassociate_and_delete(lc: LocalCloud) -> None:
     client = rs(lc, v1=True)
     share_id = create(client, "d", [("Image", "m-plain001")], [SHAREE, MEMBER]).resource_share_id
-    settle(lc.cloud)
+    settle(lc.context)
     body = client.disassociate_resource_share(
         rs_models.DisassociateResourceShareRequest(resource_share_id=share_id, targets=[SHAREE])
     ).body

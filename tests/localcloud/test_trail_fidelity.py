@@ -167,8 +167,8 @@ def test_eventbridge_carries_ecs_calls_but_not_resource_sharing_calls(lc: LocalC
 def test_a_forged_resource_sharing_event_cannot_be_published(lc: LocalCloud) -> None:
     forged = {"eventId": "00000000-0000-4000-8000-00000000000a", "eventName": "CreateResourceShare"}
     with pytest.raises(ValueError, match="EventBridge does not carry"):
-        actiontrail.write_event(lc, SHARER, {**forged, "serviceName": "ResourceManager"}, publish=True)
-    actiontrail.write_event(lc, SHARER, {**forged, "serviceName": "ResourceManager"})  # the trail takes it
+        actiontrail.write_event(lc.context, SHARER, {**forged, "serviceName": "ResourceManager"}, publish=True)
+    actiontrail.write_event(lc.context, SHARER, {**forged, "serviceName": "ResourceManager"})  # the trail takes it
     assert [e["eventId"] for e in trail_events(lc)] == [forged["eventId"]]
     assert api_calls(lc) == []
 
