@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -20,6 +21,7 @@ from sharetrust.cloud.resourcesharing import ResourceSharingGateway, ShareRecord
 from sharetrust.model import EncryptedResource, InvalidShareTarget, KeyRef, ResourceKind, ShareTarget, target_kind
 
 LIVE = ("Associated", "Associating")
+REGIONS_AT_ONCE = 4
 
 
 def target_of(raw: str, folder_path: dict[str, str]) -> ShareTarget | None:
@@ -112,19 +114,31 @@ class TruthReader:
     def read(self, kinds: frozenset[ResourceKind]) -> AccountFacts:
         if kinds not in self._facts:
             facts = AccountFacts(self.account_uid, unread=dict(self.skipped))
-            for number, region in enumerate(self.regions, start=1):
-                self.progress(f"reading {region} ({number}/{len(self.regions)} regions)")
-                part = AccountFacts(self.account_uid)
-                try:
-                    self._read_region(region, kinds, part)
-                except CloudError as failed:
-                    # One region failing does not stop the others; its access is never pruned.
-                    facts.unread[region] = f"reading {region} failed: {failed.one_line()}"
-                    facts.failed_regions.add(region)
-                    continue
-                facts.absorb(part)
+            done = 0
+            # Regions are independent: read side by side, a bounded few at a time (the session's calls
+            # and clients are thread-safe; each region's facts are its own until absorbed, in order).
+            with ThreadPoolExecutor(max(1, min(REGIONS_AT_ONCE, len(self.regions)))) as pool:
+                parts = [(region, pool.submit(self._read_whole_region, region, kinds)) for region in self.regions]
+                for region, future in parts:
+                    part = future.result()
+                    done += 1
+                    self.progress(f"read {region} ({done}/{len(self.regions)} regions)")
+                    if isinstance(part, CloudError):
+                        # One region failing does not stop the others; its access is never pruned.
+                        facts.unread[region] = f"reading {region} failed: {part.one_line()}"
+                        facts.failed_regions.add(region)
+                    else:
+                        facts.absorb(part)
             self._facts[kinds] = facts
         return self._facts[kinds]
+
+    def _read_whole_region(self, region: str, kinds: frozenset[ResourceKind]) -> AccountFacts | CloudError:
+        part = AccountFacts(self.account_uid)
+        try:
+            self._read_region(region, kinds, part)
+        except CloudError as failed:
+            return failed
+        return part
 
     def forget(self) -> None:
         """Drop cached facts so the next read is fresh (used before pruning under the role lock)."""
