@@ -14,7 +14,6 @@ import json
 import os
 import re
 import threading
-import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,6 +27,8 @@ from localcloud import policy
 from localcloud.access import caller_allowed
 from localcloud.context import Context, FunctionKey
 from localcloud.errors import ApiError
+from localcloud.faults import FaultRule
+from localcloud.pipeline import Protocol, Route
 from localcloud.rpc import Caller, authenticate
 from localcloud.services.sts import mint_session
 from localcloud.signing import fc_signature
@@ -300,46 +301,48 @@ def _authenticate(ctx: Context, request: HttpRequest, path: str) -> Caller:
     return caller
 
 
-def handle(ctx: Context, request: HttpRequest) -> HttpResponse:
-    request_id = str(uuid.uuid4())
-    path = unquote(request.path)
-    match = _INVOKE_PATH.match(path)
-    action = "InvokeFunction" if match and request.method == "POST" else "Unsupported"
-    account_uid = ""
-    status, code = 200, ""
-    try:
-        if action != "InvokeFunction" or match is None:
-            raise ApiError(400, "PathNotSupported", f"'{path}' against '{request.method}' is not supported")
-        caller = _authenticate(ctx, request, path)
-        account_uid = caller.account_uid
-        decision = ctx.faults.decide("Fc", action)
-        if decision.latency_ms:
-            time.sleep(decision.latency_ms / 1000)
-        if decision.failure is not None:
-            if decision.failure.kind in ("drop", "lose"):  # `lose` answers nothing here either
-                status, code = 0, "ConnectionDropped"
-                return HttpResponse(0, drop=True)
-            if decision.failure.kind == "throttle":
-                raise ApiError(429, "ResourceExhausted", "Rate exceeded")
-            raise ApiError(503, "ResourceThrottled", "Reserve resource exceeded limit")
-        response = _invoke_http(ctx, request, caller, match.group(1), match.group(2), request_id)
-        status = response.status
-        if "x-fc-error-type" in response.headers:
-            code = response.headers["x-fc-error-type"]
-        return response
-    except ApiError as error:
-        status, code = error.status, error.code
-        return _error(error, request_id)
-    finally:
-        ctx.requests.add(
-            product="Fc",
-            action=action,
-            account_uid=account_uid,
-            status=status,
-            code=code,
-            write=False,
-            signing="FC",
-        )
+@dataclass(frozen=True)
+class _Invocation:
+    service: str  # `<service>[.<qualifier>]` as in the path
+    function: str
+
+
+class FunctionCompute(Protocol["_Invocation | None"]):
+    product = "Fc"
+    signing = "FC"
+
+    def accepts(self, request: HttpRequest) -> bool:
+        return request.path.startswith(f"/{API_VERSION}/")
+
+    def request_id(self) -> str:
+        return str(uuid.uuid4())
+
+    def route(self, request: HttpRequest) -> Route[_Invocation | None]:
+        path = unquote(request.path)
+        match = _INVOKE_PATH.match(path)
+        if match is None or request.method != "POST":
+            refusal = ApiError(400, "PathNotSupported", f"'{path}' against '{request.method}' is not supported")
+            return Route("Unsupported", None, refusal=refusal)
+        return Route("InvokeFunction", _Invocation(match.group(1), match.group(2)))
+
+    def authenticate(self, ctx: Context, request: HttpRequest, route: Route[_Invocation | None]) -> None:
+        route.caller = _authenticate(ctx, request, unquote(request.path))
+
+    def fault(self, rule: FaultRule, route: Route[_Invocation | None]) -> ApiError:
+        if rule.kind == "throttle":
+            return ApiError(429, "ResourceExhausted", "Rate exceeded")
+        return ApiError(503, "ResourceThrottled", "Reserve resource exceeded limit")
+
+    def answer(self, ctx: Context, request: HttpRequest, route: Route[_Invocation | None]) -> HttpResponse:
+        invocation, caller = route.target, route.caller
+        assert invocation is not None and caller is not None
+        return _invoke_http(ctx, request, caller, invocation.service, invocation.function, route.request_id)
+
+    def render_error(self, error: ApiError, route: Route[_Invocation | None]) -> HttpResponse:
+        return _error(error, route.request_id)
+
+
+FUNCTION_COMPUTE = FunctionCompute()
 
 
 def _invoke_http(
@@ -380,7 +383,9 @@ def _invoke_http(
         body = invoke(ctx, key, request.body, request_id)
     except FunctionError as failed:
         headers["x-fc-error-type"] = "UnhandledInvocationError"
-        return HttpResponse.json(200, failed.body, headers)
+        response = HttpResponse.json(200, failed.body, headers)
+        response.code = headers["x-fc-error-type"]
+        return response
     return HttpResponse(200, body, {"content-type": "application/octet-stream", **headers})
 
 

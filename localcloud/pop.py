@@ -1,23 +1,26 @@
-"""The RPC core: verify the signature, route by (version, action), apply faults, answer like POP.
+"""POP, the RPC protocol: route by (version, action), verify the signature, answer like POP.
 
 Both signing styles of the official SDKs are accepted: ACS3-HMAC-SHA256 (the default) and
 RPC V1 HMAC-SHA1 (`Config(signature_algorithm="v2")`), told apart by a `Signature` query key.
+Faults, error rendering order and the request log are `localcloud.pipeline`'s; handlers are the
+`@operation`s of `localcloud.services`.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 from localcloud import actiontrail
 from localcloud.context import Context
 from localcloud.errors import ApiError
+from localcloud.faults import FaultRule
 from localcloud.params import Params
-from localcloud.rpc import PRODUCTS, REGISTRY, Call, Caller, Operation, authenticate
+from localcloud.pipeline import Protocol, Route
+from localcloud.rpc import PRODUCTS, REGISTRY, Call, Caller, Operation, Product, authenticate
 from localcloud.signing import check_timestamp, parse_acs3_authorization, verify_acs3, verify_rpc_v1
-from localcloud.state import new_request_id
 from localcloud.wire import HttpRequest, HttpResponse
 
 # Common parameters of RPC V1 that are not business parameters.
@@ -70,31 +73,60 @@ def _who_and_what(caller: Caller | None, request: HttpRequest, params: Mapping[s
     }
 
 
-def handle(ctx: Context, request: HttpRequest) -> HttpResponse:
-    request_id = new_request_id()
-    query = request.query_pairs
-    query_map = dict(query)
-    is_v1 = "Signature" in query_map
-    signing = "V1" if is_v1 else "ACS3"
-    if is_v1:
-        version, action = query_map.get("Version", ""), query_map.get("Action", "")
-    else:
-        version, action = request.headers.get("x-acs-version", ""), request.headers.get("x-acs-action", "")
-    product = PRODUCTS.get(version)
-    op = REGISTRY.get((version, action))
-    product_name = product.name if product else "Unknown"
-    caller: Caller | None = None
-    try:
+@dataclass
+class Rpc:
+    """A POP request as routed: the product and operation asked for, and the parameters it names."""
+
+    product: Product | None
+    operation: Operation | None
+    is_v1: bool
+    named: dict[str, str]  # query and form parameters, for the request log
+    call: Call | None = None  # once authenticated
+
+
+class Pop(Protocol[Rpc]):
+    product = "Unknown"  # every routed request names its product
+    signing = "ACS3"
+    processes_lost_answers = True
+
+    def accepts(self, request: HttpRequest) -> bool:
+        return True  # what no other protocol claims
+
+    def route(self, request: HttpRequest) -> Route[Rpc]:
+        query = dict(request.query_pairs)
+        is_v1 = "Signature" in query
+        if is_v1:
+            version, action = query.get("Version", ""), query.get("Action", "")
+        else:
+            version, action = request.headers.get("x-acs-version", ""), request.headers.get("x-acs-action", "")
+        product, op = PRODUCTS.get(version), REGISTRY.get((version, action))
+        try:
+            named = {**query, **dict(_form_params(request))}
+        except UnicodeDecodeError:
+            named = query
+        route = Route(
+            action,
+            Rpc(product, op, is_v1, named),
+            write=bool(op and op.write),
+            product=product.name if product else "Unknown",
+            signing="V1" if is_v1 else "ACS3",
+        )
         if op is None:
-            raise ApiError(
+            route.refusal = ApiError(
                 400,
                 "InvalidAction.NotFound",
                 f"Specified api {action!r} of version {version!r} is not found.",
             )
+        return route
+
+    def authenticate(self, ctx: Context, request: HttpRequest, route: Route[Rpc]) -> None:
+        query = request.query_pairs
+        query_map = dict(query)
         form = _form_params(request)
-        if is_v1:
+        if route.target.is_v1:
             all_params = {**query_map, **dict(form)}
             caller, secret = authenticate(ctx.cloud, all_params.get("AccessKeyId", ""), all_params.get("SecurityToken"))
+            route.caller = caller
             verify_rpc_v1(secret, request.method, all_params)
             sent = check_timestamp(all_params.get("Timestamp"), "Timestamp")
             ctx.cloud.nonces.claim(caller.access_key_id, all_params.get("SignatureNonce", ""), sent)
@@ -104,107 +136,62 @@ def handle(ctx: Context, request: HttpRequest) -> HttpResponse:
                 raise ApiError(400, "MissingSecurityHeader", "The Authorization header is missing.")
             access_key_id, _, _ = parse_acs3_authorization(request.headers["authorization"])
             caller, secret = authenticate(ctx.cloud, access_key_id, request.headers.get("x-acs-security-token"))
+            route.caller = caller
             # verify_acs3 makes sure x-acs-date and x-acs-signature-nonce are signed, hence present.
             verify_acs3(secret, request.method, request.path, query, request.headers, request.body)
             sent = check_timestamp(request.headers.get("x-acs-date"), "Timestamp")
             ctx.cloud.nonces.claim(caller.access_key_id, request.headers.get("x-acs-signature-nonce", ""), sent)
             business = {**query_map, **dict(form)}
-    except ApiError as error:
+        op = route.target.operation
+        assert op is not None
+        call = Call(
+            ctx,
+            op.product,
+            op.action,
+            Params(business),
+            caller,
+            route.request_id,
+            request.client_ip,
+            request.headers.get("user-agent", ""),
+            request.host,
+        )
+        route.target.call = call
         try:
-            named = {**query_map, **dict(_form_params(request))}
-        except UnicodeDecodeError:
-            named = query_map
-        ctx.requests.add(
-            product=product_name,
-            action=action,
-            account_uid=caller.account_uid if caller else "",
-            status=error.status,
-            code=error.code,
-            write=bool(op and op.write),
-            signing=signing,
-            **_who_and_what(caller, request, named),
-        )
-        return _error_response(error, request_id, product.host if product and product.name == "Ram" else None)
-    assert op is not None and caller is not None
-    return _dispatch(ctx, op, Params(business), caller, request, request_id, signing)
+            route.region = call.region if op.product.regional else None
+        except ApiError:
+            route.region = None  # the handler answers InvalidRegionId itself
 
+    def fault(self, rule: FaultRule, route: Route[Rpc]) -> ApiError:
+        if rule.kind == "throttle":
+            return ApiError(
+                400,
+                "Throttling.User",
+                "Request was denied due to user flow control.",
+                retry_after_ms=rule.retry_after_ms,
+            )
+        return ApiError(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
 
-def _dispatch(
-    ctx: Context,
-    op: Operation,
-    params: Params,
-    caller: Caller,
-    request: HttpRequest,
-    request_id: str,
-    signing: str,
-) -> HttpResponse:
-    call = Call(
-        ctx,
-        op.product,
-        op.action,
-        params,
-        caller,
-        request_id,
-        request.client_ip,
-        request.headers.get("user-agent", ""),
-        request.host,
-    )
-    try:
-        region: str | None = call.region if op.product.regional else None
-    except ApiError:
-        region = None  # the handler answers InvalidRegionId itself
-    decision = ctx.faults.decide(op.product.name, op.action, region)
-    if decision.latency_ms:
-        time.sleep(decision.latency_ms / 1000)
-    host_id = op.product.host if op.product.name == "Ram" else None
-    failure = decision.failure
-    if failure is not None and failure.kind == "drop":
-        ctx.requests.add(
-            product=op.product.name,
-            action=op.action,
-            account_uid=caller.account_uid,
-            status=0,
-            code="ConnectionDropped",
-            write=op.write,
-            signing=signing,
-            **_who_and_what(caller, request, params.as_dict()),
-        )
-        return HttpResponse(0, drop=True)
-    error: ApiError | None = None
-    result: dict[str, Any] | None = None
-    if failure is not None and failure.kind == "throttle":
-        error = ApiError(
-            400,
-            "Throttling.User",
-            "Request was denied due to user flow control.",
-            retry_after_ms=failure.retry_after_ms,
-        )
-    elif failure is not None and failure.kind == "unavailable":
-        error = ApiError(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
-    else:
-        try:
-            with ctx.cloud.lock:
+    def answer(self, ctx: Context, request: HttpRequest, route: Route[Rpc]) -> HttpResponse:
+        op, call = route.target.operation, route.target.call
+        assert op is not None and call is not None
+        with ctx.cloud.lock:
+            try:
                 result = op.handler(call)
+            except ApiError as error:
                 if op.write:
-                    actiontrail.record(ctx, call, result, None)
-        except ApiError as raised:
-            error = raised
+                    actiontrail.record(ctx, call, None, error)
+                raise
             if op.write:
-                actiontrail.record(ctx, call, None, error)
-    lost = failure is not None and failure.kind == "lose"
-    ctx.requests.add(
-        product=op.product.name,
-        action=op.action,
-        account_uid=caller.account_uid,
-        status=0 if lost else error.status if error else 200,
-        code="AnswerLost" if lost else error.code if error else "",
-        write=op.write,
-        signing=signing,
-        **_who_and_what(caller, request, params.as_dict()),
-    )
-    if lost:
-        return HttpResponse(0, drop=True)
-    if error is not None:
-        return _error_response(error, request_id, host_id)
-    assert result is not None
-    return HttpResponse.json(200, {"RequestId": request_id, **result}, {"x-acs-request-id": request_id})
+                actiontrail.record(ctx, call, result, None)
+        request_id = route.request_id
+        return HttpResponse.json(200, {"RequestId": request_id, **result}, {"x-acs-request-id": request_id})
+
+    def render_error(self, error: ApiError, route: Route[Rpc]) -> HttpResponse:
+        product = route.target.product
+        return _error_response(error, route.request_id, product.host if product and product.name == "Ram" else None)
+
+    def log_fields(self, request: HttpRequest, route: Route[Rpc]) -> dict[str, str]:
+        return _who_and_what(route.caller, request, route.target.named)
+
+
+POP = Pop()

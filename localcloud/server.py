@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from localcloud import debug, eventbridge, fc, pop, sls
+from localcloud import debug, eventbridge, fc, pipeline, pop, sls
 from localcloud import services as _services  # noqa: F401  (registers every RPC operation)
 from localcloud.context import Context
 from localcloud.deliveries import Deliveries
@@ -26,6 +26,9 @@ from localcloud.state import Cloud
 from localcloud.wire import HttpRequest, HttpResponse
 
 log = logging.getLogger("localcloud")
+
+# Asked in this order; POP takes whatever the others do not.
+PROTOCOLS: tuple[pipeline.Protocol[Any], ...] = (sls.LOG_SERVICE, fc.FUNCTION_COMPUTE, pop.POP)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -119,11 +122,8 @@ class LocalCloud:
         path = request.path
         if path.startswith("/_localcloud/"):
             return debug.handle(self.context, request)
-        if "x-log-apiversion" in request.headers:
-            return sls.handle(self.context, request)
-        if path.startswith("/2016-08-15/"):
-            return fc.handle(self.context, request)
-        return pop.handle(self.context, request)
+        protocol = next(p for p in PROTOCOLS if p.accepts(request))
+        return pipeline.serve(self.context, protocol, request)
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Waits until every trigger delivery (EventBridge, Log Service) has been made."""

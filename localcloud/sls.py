@@ -26,6 +26,8 @@ from localcloud import logproto, logtriggers
 from localcloud.access import caller_allowed
 from localcloud.context import Context
 from localcloud.errors import ApiError
+from localcloud.faults import FaultRule
+from localcloud.pipeline import Protocol, Route
 from localcloud.rpc import Caller, authenticate
 from localcloud.signing import sls_signature
 from localcloud.state import Logstore, Shard
@@ -138,46 +140,53 @@ def _project_name(request: HttpRequest) -> str:
     return host.split(".", 1)[0]
 
 
-def handle(ctx: Context, request: HttpRequest) -> HttpResponse:
-    request_id = _request_id()
-    path = unquote(request.path)
-    query = dict(request.query_pairs)
-    action = "Unknown"
-    account_uid = ""
-    status, code = 200, ""
-    try:
-        route = _route(request.method, path, query)
-        action = route.action
-        caller = _authenticate(ctx, request, path, query)
-        account_uid = caller.account_uid
-        decision = ctx.faults.decide("Sls", action)
-        if decision.latency_ms:
-            time.sleep(decision.latency_ms / 1000)
-        if decision.failure is not None:
-            if decision.failure.kind in ("drop", "lose"):  # `lose` answers nothing here either
-                status, code = 0, "ConnectionDropped"
-                return HttpResponse(0, drop=True)
-            if decision.failure.kind == "throttle":
-                quota = "WriteQuotaExceed" if action == "PutLogs" else "ReadQuotaExceed"
-                raise ApiError(403, quota, f"{quota.replace('QuotaExceed', '')} quota is exceeded.")
-            # Note: the SDK retries 5xx ten times with 1 s sleeps.
-            raise ApiError(503, "ServerBusy", "The server is busy, please try again later.")
-        response = _dispatch(ctx, request, route, caller, query)
-        response.headers["x-log-requestid"] = request_id
+@dataclass(frozen=True)
+class _Target:
+    path: str  # unquoted
+    query: dict[str, str]
+    route: _Route | None  # None: not a Log Service request localcloud serves
+
+
+class LogService(Protocol[_Target]):
+    product = "Sls"
+    signing = "SLS"
+
+    def accepts(self, request: HttpRequest) -> bool:
+        return "x-log-apiversion" in request.headers
+
+    def request_id(self) -> str:
+        return _request_id()
+
+    def route(self, request: HttpRequest) -> Route[_Target]:
+        path, query = unquote(request.path), dict(request.query_pairs)
+        try:
+            found = _route(request.method, path, query)
+        except ApiError as error:
+            return Route("Unknown", _Target(path, query, None), refusal=error)
+        return Route(found.action, _Target(path, query, found), write=found.action == "PutLogs")
+
+    def authenticate(self, ctx: Context, request: HttpRequest, route: Route[_Target]) -> None:
+        route.caller = _authenticate(ctx, request, route.target.path, route.target.query)
+
+    def fault(self, rule: FaultRule, route: Route[_Target]) -> ApiError:
+        if rule.kind == "throttle":
+            quota = "WriteQuotaExceed" if route.action == "PutLogs" else "ReadQuotaExceed"
+            return ApiError(403, quota, f"{quota.replace('QuotaExceed', '')} quota is exceeded.")
+        # Note: the SDK retries 5xx ten times with 1 s sleeps.
+        return ApiError(503, "ServerBusy", "The server is busy, please try again later.")
+
+    def answer(self, ctx: Context, request: HttpRequest, route: Route[_Target]) -> HttpResponse:
+        target, caller = route.target, route.caller
+        assert target.route is not None and caller is not None
+        response = _dispatch(ctx, request, target.route, caller, target.query)
+        response.headers["x-log-requestid"] = route.request_id
         return response
-    except ApiError as error:
-        status, code = error.status, error.code
-        return _error(error, request_id)
-    finally:
-        ctx.requests.add(
-            product="Sls",
-            action=action,
-            account_uid=account_uid,
-            status=status,
-            code=code,
-            write=action == "PutLogs",
-            signing="SLS",
-        )
+
+    def render_error(self, error: ApiError, route: Route[_Target]) -> HttpResponse:
+        return _error(error, route.request_id)
+
+
+LOG_SERVICE = LogService()
 
 
 def _dispatch(ctx: Context, request: HttpRequest, route: _Route, caller: Caller, query: dict[str, str]) -> HttpResponse:

@@ -36,6 +36,7 @@ class HttpResponse:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False  # close the connection without answering
+    code: str = ""  # for the request log: the error code of an answer that is not an HTTP error (FC's)
 
     @staticmethod
     def json(status: int, payload: Any, headers: dict[str, str] | None = None) -> HttpResponse:
