@@ -135,6 +135,8 @@ def _apply(args: argparse.Namespace, log: TextIO) -> int:
 def _report(args: argparse.Namespace, log: TextIO) -> int:
     account, rows, summary = audit(progress=PROGRESS)
     _print_errors(summary)
+    if not summary.ok:
+        return FAILED  # a report from a partial read would say too little: the errors say why
     if args.format == "json":
         print(json.dumps({"rows": [asdict(r) for r in rows], "errors": summary.errors}, indent=2))
     elif args.format == "csv":
@@ -190,7 +192,7 @@ def _show_plan(summary: Summary, *, as_json: bool) -> int:
     _print_errors(summary)
     if as_json:
         print(json.dumps(summary.as_json(), indent=2, sort_keys=True))
-    else:
+    elif summary.roles or summary.ok:
         print("\n".join(plan_lines(summary)))
     if not summary.ok:
         return FAILED

@@ -78,7 +78,7 @@ def shell(endpoint: str, **extra: str) -> dict[str, str]:
 def sharetrust(*args: str, endpoint: str, stdin: str = EVENT, **extra: str) -> subprocess.CompletedProcess[str]:
     env = shell(endpoint, SHARETRUST_REGIONS="cn-hangzhou,cn-shanghai", **extra)
     return subprocess.run(
-        [sys.executable, "-c", GUARDED_CLI, "handle", *args],
+        [sys.executable, "-c", GUARDED_CLI, *(args if args[0] in ("plan", "apply", "report") else ("handle", *args))],
         input=stdin,
         capture_output=True,
         text=True,
@@ -254,3 +254,14 @@ def test_without_an_endpoint_the_default_chain_is_one_line_too(tmp_path: Path) -
     assert result.returncode == 2
     line = one_line(result)
     assert "ALIBABA_CLOUD_ACCESS_KEY_ID" in line and "default chain" in line and "credentials.ini" in line
+
+
+@pytest.mark.parametrize("command", [("plan",), ("apply", "--prune", "--yes"), ("report", "--html")])
+def test_the_operator_commands_fail_in_one_line_and_print_no_partial_result(
+    silent: str, command: tuple[str, ...]
+) -> None:
+    result = sharetrust(*command, endpoint=silent, SHARETRUST_DEADLINE_SECONDS="3")
+    assert result.returncode == 1
+    assert "DeadlineExceeded" in one_line(result)
+    if command[0] != "apply":  # apply prints its summary (ok: false); plan and report print nothing
+        assert result.stdout == ""
