@@ -26,8 +26,8 @@ from alibabacloud_resourcesharing20200110.client import Client as RsClient
 from alibabacloud_tea_openapi.models import Config
 
 from localcloud.oracle import Verdict, can_use
+from localcloud.rules.sharing import settle
 from localcloud.server import LocalCloud
-from localcloud.services.resourcesharing import settle
 
 SEED = Path(__file__).with_name("demo_seed.yaml")
 LOG = Path(tempfile.gettempdir()) / "sharetrust-demo.log"

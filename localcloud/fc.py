@@ -24,12 +24,12 @@ from typing import Any
 from urllib.parse import unquote
 
 from localcloud import policy
-from localcloud.access import caller_allowed
 from localcloud.context import Context, FunctionKey
 from localcloud.errors import ApiError
 from localcloud.faults import FaultRule
 from localcloud.pipeline import Protocol, Route
 from localcloud.rpc import Caller, authenticate
+from localcloud.rules.access import caller_allowed
 from localcloud.services.sts import mint_session
 from localcloud.signing import fc_signature
 from localcloud.state import Cloud, Function

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from localcloud.policy import ecs_trust_context, evaluate_permissions, evaluate_trust
+from localcloud.rules.access import role_policy_documents
 from localcloud.state import IMAGE_ROLE, SNAPSHOT_ROLE, Cloud, KmsKey, ResourceShare
 
 REQUIRED_KMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
@@ -111,13 +112,7 @@ def _can_use(cloud: Cloud, sharee_uid: str, resource_id: str) -> Verdict:
         how = "explicitly denies" if trust == "deny" else "does not allow"
         return no("trust", f"the trust policy of {role_name} {how} {principal}")
     checked.append("trust")
-    documents: list[str] = []
-    for attachment in ram.attachments.get(role_name.lower(), []):
-        policy = (cloud.system_policies if attachment.policy_type == "System" else ram.policies).get(
-            attachment.policy_name
-        )
-        if policy is not None:
-            documents.append(policy.default_version.document)
+    documents = role_policy_documents(cloud, owner, role_name)
     for key in keys:
         for action in REQUIRED_KMS_ACTIONS:
             decision = evaluate_permissions(documents, action, key.arn)

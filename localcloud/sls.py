@@ -23,12 +23,12 @@ from urllib.parse import unquote
 import lz4.block
 
 from localcloud import logproto, logtriggers
-from localcloud.access import caller_allowed
 from localcloud.context import Context
 from localcloud.errors import ApiError
 from localcloud.faults import FaultRule
 from localcloud.pipeline import Protocol, Route
 from localcloud.rpc import Caller, authenticate
+from localcloud.rules.access import caller_allowed
 from localcloud.signing import sls_signature
 from localcloud.state import Logstore, Shard
 from localcloud.wire import HttpRequest, HttpResponse

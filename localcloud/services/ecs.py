@@ -9,8 +9,8 @@ from typing import Any
 
 from localcloud.errors import ApiError, invalid, missing
 from localcloud.rpc import Call, operation
-from localcloud.services.resourcesharing import encryption_of, settle, share_role_denial, shared_with
-from localcloud.share_rules import refusal
+from localcloud.rules.encryption import encryption_of, refusal, share_role_denial
+from localcloud.rules.sharing import settle, shared_with
 from localcloud.state import IMAGE_ROLE, Image, Snapshot, now_iso
 
 VERSION = "2014-05-26"

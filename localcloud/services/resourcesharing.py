@@ -1,291 +1,23 @@
 """Resource Sharing 2020-01-10: resource shares of ECS images and snapshots, and their associations.
 
-Associations are asynchronous on the real service: a write answers `Associating` (or
-`Disassociating`) and the entity settles later. Here they settle lazily, on the next read of any
-share (ListResourceShares, ListResourceShareAssociations, ECS DescribeImages) or via `settle(context)`.
-Settling applies ECS's rules for encrypted resources (alibaba-apis.md §1, §6), and publishes an
-EventBridge `AssociationStatusChange` event per (resource, target account) that settled.
-
-Also the helpers ECS uses for the same encryption rules (`encryption_of`, `share_role_denial`).
+The handlers check and record requests; how associations settle and whom a share reaches are
+`localcloud.rules.sharing`'s.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable
 from typing import Any, Literal
 
-from localcloud import eventbridge, policy
-from localcloud.context import Context
 from localcloud.errors import ApiError
 from localcloud.rpc import Call, operation
-from localcloud.share_rules import refusal
-from localcloud.state import (
-    IMAGE_ROLE,
-    SNAPSHOT_ROLE,
-    Association,
-    Cloud,
-    Image,
-    ResourceDirectory,
-    ResourceShare,
-    Snapshot,
-    now_iso,
-)
+from localcloud.rules.sharing import LIVE, RESOURCE_TYPES, covers, set_status, settle, target_entity_type
+from localcloud.state import Association, ResourceShare, now_iso
 
 VERSION = "2020-01-10"
 
-RESOURCE_TYPES = ("Image", "Snapshot")
 DEFAULT_PERMISSIONS = {"Image": "AliyunRSDefaultPermissionImage", "Snapshot": "AliyunRSDefaultPermissionSnapshot"}
-ROLE_FOR = {"Image": IMAGE_ROLE, "Snapshot": SNAPSHOT_ROLE}
-LIVE = ("Associating", "Associated")
-
-Encryption = Literal["plain", "cmk", "service"]
-
-
-# ---- encryption rules shared with ECS ---------------------------------------------------------
-
-
-def _snapshot_encryption(cloud: Cloud, snapshot: Snapshot) -> Encryption:
-    if not snapshot.encrypted:
-        return "plain"
-    # ECS encrypts with the service key when no KMSKeyId is given, so an encrypted snapshot
-    # without a key id counts as service-key encrypted.
-    if not snapshot.kms_key_id:
-        return "service"
-    key = cloud.keys.get(snapshot.kms_key_id)
-    return "service" if key is not None and key.is_service_key else "cmk"
-
-
-def encryption_of(cloud: Cloud, resource: Image | Snapshot) -> Encryption:
-    """`service` if any backing snapshot uses a service key, else `cmk` if any is encrypted."""
-    if isinstance(resource, Snapshot):
-        snapshots = [resource]
-    else:
-        snapshots = [cloud.snapshots[d.snapshot_id] for d in resource.disks if d.snapshot_id in cloud.snapshots]
-    kinds = {_snapshot_encryption(cloud, s) for s in snapshots}
-    if "service" in kinds:
-        return "service"
-    return "cmk" if "cmk" in kinds else "plain"
-
-
-def share_role_denial(cloud: Cloud, owner: str, role_name: str, sharees: Iterable[str]) -> str | None:
-    """Why the sharees' ECS could not use `owner`'s CMK through the share role, or None.
-
-    "role-exists": the role must exist. "role-trusts": it must also trust every sharee's ECS
-    (`<uid>@ecs.aliyuncs.com` with the sharee's RD condition keys). Which one the real ECS does
-    is unconfirmed (alibaba-apis.md §10.4); `cloud.settings.share_check` picks.
-    """
-    message = f"Requires a RAM role of {role_name} before sharing encrypted image."
-    if role_name == SNAPSHOT_ROLE:
-        message = f"Requires a RAM role of {role_name} before sharing encrypted snapshot."
-    role = cloud.ram_of(owner).roles.get(role_name.lower())
-    if role is None:
-        return message
-    if cloud.settings.share_check == "role-trusts":
-        for uid in sharees:
-            decision = policy.evaluate_trust(
-                role.trust_policy, "Service", f"{uid}@ecs.aliyuncs.com", policy.ecs_trust_context(cloud, uid)
-            )
-            if decision != "allow":
-                return message
-    return None
-
-
-# ---- targets ----------------------------------------------------------------------------------
-
-
-def _directory_of_share(cloud: Cloud, share: ResourceShare) -> ResourceDirectory | None:
-    return cloud.directory_of(share.owner)
-
-
-def target_entity_type(target: str) -> str:
-    # The SDK docs say target EntityType is `Account`; AssociationFailedDetails also lists
-    # `ResourceDirectory` and `Folder`, which is what an RD or folder target is reported as here.
-    if target.startswith("rd-"):
-        return "ResourceDirectory"
-    if target.startswith(("fd-", "r-")):
-        return "Folder"
-    return "Account"
-
-
-def members_under(cloud: Cloud, share: ResourceShare, target: str) -> list[str]:
-    """The accounts (other than the owner) a target reaches: itself, or the RD / folder subtree."""
-    if target_entity_type(target) == "Account":
-        return [target]
-    directory = _directory_of_share(cloud, share)
-    if directory is None:
-        return []
-    if target == directory.id:
-        return [uid for uid in directory.members if uid != share.owner]
-    if target not in directory.folders:
-        return []
-    prefix = directory.folder_path(target) + "/"
-    return [uid for uid in directory.members if uid != share.owner and directory.account_path(uid).startswith(prefix)]
-
-
-def _covers(cloud: Cloud, share: ResourceShare, target: str, uid: str) -> bool:
-    return uid == target or (target_entity_type(target) != "Account" and uid in members_under(cloud, share, target))
-
-
-def _resolve(cloud: Cloud, share: ResourceShare, kind: str, entity_id: str) -> Image | Snapshot | None:
-    found: Image | Snapshot | None = (cloud.images if kind == "Image" else cloud.snapshots).get(entity_id)
-    if found is None or found.owner != share.owner or found.region != share.region:
-        return None
-    return found
-
-
-# ---- settling ---------------------------------------------------------------------------------
-
-
-def _set(assoc: Association, status: str, message: str = "") -> None:
-    assoc.status = status
-    assoc.status_message = message
-    assoc.updated = now_iso()
-
-
-def _target_denial(cloud: Cloud, share: ResourceShare, target: str, resources: list[Association]) -> str | None:
-    """Why the target cannot use the share's CMK-encrypted resources, or None."""
-    sharees = members_under(cloud, share, target)
-    for kind in RESOURCE_TYPES:
-        encrypted = [
-            a
-            for a in resources
-            if a.entity_type == kind
-            and (r := _resolve(cloud, share, kind, a.entity_id)) is not None
-            and encryption_of(cloud, r) == "cmk"
-        ]
-        if encrypted:
-            denial = share_role_denial(cloud, share.owner, ROLE_FOR[kind], sharees)
-            if denial is not None:
-                return f"AssumeRoleError: {denial}"
-    return None
-
-
-def settle_share(ctx: Context, share: ResourceShare) -> None:
-    """Settles every pending association of one share (caller holds `cloud.lock`)."""
-    before = {id(a): a.status for a in share.associations}
-    _settle(ctx.cloud, share)
-    _publish_settled(ctx, share, before)
-
-
-def _settle(cloud: Cloud, share: ResourceShare) -> None:
-    for assoc in share.associations:
-        if assoc.status == "Disassociating":
-            _set(assoc, "Disassociated")
-    targets = [a for a in share.associations if a.association_type == "Target"]
-    resources = [a for a in share.associations if a.association_type == "Resource"]
-    settled_targets = [a for a in targets if a.status == "Associated"]
-    for assoc in resources:
-        if assoc.status != "Associating":
-            continue
-        resource = _resolve(cloud, share, assoc.entity_type, assoc.entity_id)
-        if resource is None:
-            _set(assoc, "Failed", "Unavailable: The resource does not exist.")
-        elif (refused := refusal(cloud, resource)) is not None:
-            _set(assoc, "Failed", f"{refused.code}: {refused.message}")  # the format is unconfirmed
-        elif encryption_of(cloud, resource) == "service":
-            _set(
-                assoc,
-                "Failed",
-                "InvalidOperation.ServiceKeyEncryptedImageUnsupported: Resources encrypted "
-                "with a service key cannot be shared. Copy it with a customer master key (CMK) first.",
-            )
-        else:
-            denial = next(
-                (d for t in settled_targets if (d := _target_denial(cloud, share, t.entity_id, [assoc]))), None
-            )
-            if denial is not None:
-                _set(assoc, "Failed", denial)
-            else:
-                _set(assoc, "Associated")
-    associated = [a for a in resources if a.status == "Associated"]
-    for assoc in targets:
-        if assoc.status != "Associating":
-            continue
-        denial = _target_denial(cloud, share, assoc.entity_id, associated)
-        if denial is not None:
-            _set(assoc, "Failed", denial)
-        else:
-            _set(assoc, "Associated")
-
-
-def _pair_status(resource: Association, target: Association, changed: set[int]) -> str | None:
-    """What a (resource, target) pair settled to in this pass, or None if it did not change.
-
-    Associated: both sides are now. Failed / Disassociated: a side settled to it now and the other side
-    is Associated or settled the same way now (a side that failed or left earlier is no pair).
-    """
-    if resource.status == target.status == "Associated":
-        return "Associated"
-    for now, other in ((resource, target), (target, resource)):
-        settled_now = id(now) in changed and now.status in ("Failed", "Disassociated")
-        if settled_now and (other.status == "Associated" or (id(other) in changed and other.status == now.status)):
-            return now.status
-    return None
-
-
-def _publish_settled(ctx: Context, share: ResourceShare, before: dict[int, str]) -> None:
-    """EventBridge's `resourcemanager:ResourceSharing:AssociationStatusChange`, once per (resource,
-    target account) whose association this pass settled (production-facts.md, "Event sources"; EventBridge
-    page "Resource Management events"). An RD or folder target counts as each account it reaches
-    (UNCONFIRMED: the sample shows an account target only).
-
-    UNCONFIRMED which account's bus gets it: the sample's `aliyunaccountid` is the target's; whether the
-    owner's bus also does is not documented. It goes to the owner's bus, where sharetrust runs.
-    """
-    changed = {id(a) for a in share.associations if before.get(id(a)) != a.status}
-    if not changed:
-        return
-    seen: set[tuple[str, str, str, str]] = set()
-    for resource in (a for a in share.associations if a.association_type == "Resource"):
-        for target in (a for a in share.associations if a.association_type == "Target"):
-            if id(resource) not in changed and id(target) not in changed:
-                continue
-            status = _pair_status(resource, target, changed)
-            if status is None:
-                continue
-            for account in members_under(ctx.cloud, share, target.entity_id):
-                key = (resource.entity_type, resource.entity_id, account, status)
-                if key in seen:
-                    continue
-                seen.add(key)
-                cloudevent = eventbridge.association_status_change(
-                    share_id=share.id,
-                    owner=share.owner,
-                    region=share.region,
-                    target=account,
-                    resource_type=resource.entity_type,
-                    resource_id=resource.entity_id,
-                    status=status,
-                )
-                ctx.publish(share.owner, cloudevent)
-
-
-def settle(ctx: Context) -> None:
-    """Settles every pending association in the cloud (tests and read handlers call this)."""
-    with ctx.cloud.lock:
-        for share in ctx.cloud.resource_shares.values():
-            settle_share(ctx, share)
-
-
-def shared_with(cloud: Cloud, uid: str, kind: str, region: str) -> set[str]:
-    """Ids of `kind` resources in `region` that Active shares of other accounts give `uid`."""
-    found: set[str] = set()
-    for share in cloud.resource_shares.values():
-        if share.status != "Active" or share.owner == uid or share.region != region:
-            continue
-        reached = any(
-            a.association_type == "Target" and a.status == "Associated" and _covers(cloud, share, a.entity_id, uid)
-            for a in share.associations
-        )
-        if reached:
-            found.update(
-                a.entity_id
-                for a in share.associations
-                if a.association_type == "Resource" and a.entity_type == kind and a.status == "Associated"
-            )
-    return found
 
 
 # ---- request parsing --------------------------------------------------------------------------
@@ -514,7 +246,7 @@ def _upsert(
             if assoc.status not in LIVE:  # re-associating a Failed or Disassociated entity
                 assoc.external = external
                 assoc.created = now_iso()
-                _set(assoc, "Associating")
+                set_status(assoc, "Associating")
             return assoc
     assoc = Association(entity_id, entity_type, kind, status="Associating", external=external)
     share.associations.append(assoc)
@@ -596,7 +328,7 @@ def disassociate_resource_share(call: Call) -> dict[str, Any]:
             raise _bad("DisassociateInvalid", f"You can not disassociate unassociated resource or target {entity_id}.")
         chosen.append(match)
     for assoc in chosen:
-        _set(assoc, "Disassociating")
+        set_status(assoc, "Disassociating")
     share.updated = now_iso()
     return {"ResourceShareAssociations": [_assoc_body(share, a) for a in chosen]}
 
@@ -610,7 +342,7 @@ def delete_resource_share(call: Call) -> dict[str, Any]:
     share.updated = now_iso()
     for assoc in share.associations:
         if assoc.status in LIVE or assoc.status == "Disassociating":
-            _set(assoc, "Disassociated")
+            set_status(assoc, "Disassociated")
     return {}
 
 
@@ -639,7 +371,7 @@ def list_resource_shares(call: Call) -> dict[str, Any]:
             or not any(
                 a.association_type == "Target"
                 and a.status == "Associated"
-                and _covers(call.cloud, share, a.entity_id, uid)
+                and covers(call.cloud, share, a.entity_id, uid)
                 for a in share.associations
             )
         ):

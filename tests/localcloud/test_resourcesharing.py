@@ -10,8 +10,8 @@ from alibabacloud_resourcesharing20200110 import models as rs_models
 from alibabacloud_resourcesharing20200110.client import Client as RsClient
 
 from localcloud import LocalCloud
+from localcloud.rules.sharing import settle
 from localcloud.seed import cloud_from_dict, dump_cloud
-from localcloud.services.resourcesharing import settle
 from localcloud.state import IMAGE_ROLE, SNAPSHOT_ROLE
 from tests.localcloud.conftest import (
     FOLDER,
