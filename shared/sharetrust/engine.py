@@ -73,11 +73,14 @@ class Engine:
                 self._converge(admitted.signals, summary)
             self._write_audit_trail(summary)
         except CloudError as failed:
-            # A call every later step depends on (the caller's identity, the region list) failed.
-            summary.errors.append(failed.one_line())
-            self.log.decide("error", error=failed.one_line(), dry_run=self.settings.dry_run)
+            self._stopped(failed, summary)
         summary.api_calls = self.session.calls.copy()
         return summary
+
+    def _stopped(self, failed: CloudError, summary: Summary) -> None:
+        """A call every later step depends on (the caller's identity, the region list) failed."""
+        summary.errors.append(failed.one_line())
+        self.log.decide("error", error=failed.one_line(), dry_run=self.settings.dry_run)
 
     def _intakes(self, payloads: Iterable[object], summary: Summary) -> list[ShareSignal | Ignored]:
         """Every event of the payloads, a Log Service range replaced by the events pulled from it."""
@@ -139,8 +142,7 @@ class Engine:
             self._converge_roles(set(KINDS), set(KINDS) if prune else set(), [], summary, everywhere=True)
             self._write_audit_trail(summary)
         except CloudError as failed:
-            summary.errors.append(failed.one_line())
-            self.log.decide("error", error=failed.one_line(), dry_run=self.settings.dry_run)
+            self._stopped(failed, summary)
         summary.api_calls = self.session.calls.copy()
         return summary
 

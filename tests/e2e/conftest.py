@@ -17,7 +17,8 @@ from alibabacloud_resourcesharing20200110.client import Client as RsClient
 from localcloud import LocalCloud
 from localcloud.oracle import can_use
 from localcloud.state import IMAGE_ROLE
-from tests.localcloud.conftest import HZ, SHARER, base_seed, config, start
+from sharetrust.plan.trust_policy import TrustPolicy
+from tests.localcloud.conftest import HZ, KEYS, SHARER, base_seed, config, start
 
 SHARE_EVENTS = [
     "ModifyImageSharePermission",
@@ -161,6 +162,33 @@ def create_share(lc: LocalCloud, name: str, resources: list[tuple[str, str]], ta
 def list_associations(lc: LocalCloud, share_id: str, kind: str = "Target") -> list[Any]:
     request = rs_models.ListResourceShareAssociationsRequest(association_type=kind, resource_share_ids=[share_id])
     return list(sharing(lc).list_resource_share_associations(request).body.resource_share_associations or [])
+
+
+def sharer_environ(lc: LocalCloud, **extra: str) -> dict[str, str]:
+    """The environment `run`, `reconcile` or the CLI need to act as the sharer against this local cloud."""
+    return {
+        "SHARETRUST_ENDPOINT": lc.url,
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": KEYS[SHARER][0],
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": KEYS[SHARER][1],
+        **extra,
+    }
+
+
+def modify_share(lc: LocalCloud, region: str, image: str, *, add: str | None = None, remove: str | None = None) -> None:
+    """ModifyImageSharePermission as the sharer, in any region."""
+    EcsClient(config(lc, SHARER, region=region)).modify_image_share_permission(
+        ecs_models.ModifyImageSharePermissionRequest(
+            region_id=region,
+            image_id=image,
+            add_account=[add] if add else None,
+            remove_account=[remove] if remove else None,
+        )
+    )
+
+
+def trusted_accounts(lc: LocalCloud) -> frozenset[str]:
+    """The account UIDs the image share role's managed statement trusts now."""
+    return TrustPolicy.parse(lc.cloud.ram_of(SHARER).roles[IMAGE_ROLE.lower()].trust_policy).accounts
 
 
 def env_clean() -> dict[str, str]:

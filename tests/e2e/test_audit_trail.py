@@ -13,7 +13,7 @@ from aliyun.log import LogClient
 
 from localcloud import LocalCloud
 from sharetrust.entry import reconcile, run
-from tests.e2e.conftest import e2e_seed, share_image
+from tests.e2e.conftest import e2e_seed, share_image, sharer_environ
 from tests.e2e.test_safety import FORGED
 from tests.localcloud.conftest import HZ, KEYS, SHAREE, SHARER
 
@@ -29,13 +29,7 @@ def seed() -> dict[str, Any]:
 
 
 def environ(lc: LocalCloud, **extra: str) -> dict[str, str]:
-    return {
-        "SHARETRUST_ENDPOINT": lc.url,
-        "ALIBABA_CLOUD_ACCESS_KEY_ID": KEYS[SHARER][0],
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": KEYS[SHARER][1],
-        "SHARETRUST_AUDIT_LOGSTORE": AUDIT,
-        **extra,
-    }
+    return sharer_environ(lc, **{"SHARETRUST_AUDIT_LOGSTORE": AUDIT, **extra})
 
 
 def records(lc: LocalCloud) -> list[dict[str, str]]:

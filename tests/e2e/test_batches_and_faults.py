@@ -14,7 +14,7 @@ from localcloud.faults import FaultRule
 from localcloud.oracle import can_use
 from localcloud.services.sts import mint_session
 from sharetrust.entry import run
-from tests.e2e.conftest import e2e_seed, share_image, usable
+from tests.e2e.conftest import e2e_seed, share_image, sharer_environ, usable
 from tests.e2e.test_safety import FORGED
 from tests.localcloud.conftest import KEYS, SHAREE, SHARER
 
@@ -37,13 +37,7 @@ def event_for(uid: str, n: int) -> dict[str, Any]:
 
 
 def environ(lc: LocalCloud, **extra: str) -> dict[str, str]:
-    return {
-        "SHARETRUST_ENDPOINT": lc.url,
-        "SHARETRUST_REGIONS": "cn-hangzhou,cn-shanghai",
-        "ALIBABA_CLOUD_ACCESS_KEY_ID": KEYS[SHARER][0],
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": KEYS[SHARER][1],
-        **extra,
-    }
+    return sharer_environ(lc, **{"SHARETRUST_REGIONS": "cn-hangzhou,cn-shanghai", **extra})
 
 
 def test_a_batch_touching_one_role_writes_it_once(lc: LocalCloud) -> None:

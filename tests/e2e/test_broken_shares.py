@@ -13,9 +13,9 @@ from Tea.exceptions import TeaException
 from localcloud import LocalCloud
 from sharetrust.entry import run
 from sharetrust.report import Summary
-from tests.e2e.conftest import create_share, e2e_seed, list_associations, share_image
+from tests.e2e.conftest import create_share, e2e_seed, list_associations, share_image, sharer_environ
 from tests.e2e.test_safety import trail_events
-from tests.localcloud.conftest import CMK, KEYS, SHAREE, SHARER
+from tests.localcloud.conftest import CMK, SHAREE
 
 
 @pytest.fixture
@@ -24,12 +24,7 @@ def seed() -> dict[str, Any]:
 
 
 def sharetrust(lc: LocalCloud) -> Summary:
-    environ = {
-        "SHARETRUST_ENDPOINT": lc.url,
-        "ALIBABA_CLOUD_ACCESS_KEY_ID": KEYS[SHARER][0],
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": KEYS[SHARER][1],
-    }
-    return run([json.dumps(trail_events(lc))], environ=environ, log_stream=io.StringIO())
+    return run([json.dumps(trail_events(lc))], environ=sharer_environ(lc), log_stream=io.StringIO())
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,9 @@ from localcloud import LocalCloud
 from sharetrust.entry import run
 from sharetrust.plan.trust_policy import TrustPolicy
 from sharetrust.report import Summary
-from tests.e2e.conftest import create_share, e2e_seed, sharing, usable
+from tests.e2e.conftest import create_share, e2e_seed, sharer_environ, sharing, usable
 from tests.e2e.test_safety import FORGED
-from tests.localcloud.conftest import KEYS, SHARER
+from tests.localcloud.conftest import SHARER
 
 CROWD = [f"71{n:014d}" for n in range(300)]  # about 7,500 characters of trust: well over 4,096
 IMAGE_ROLE = "aliyunecsshareencryptimagedefaultrole"
@@ -50,13 +50,7 @@ def event_for(uid: str) -> str:
 
 
 def sharetrust(lc: LocalCloud, payload: str, **settings: str) -> Summary:
-    environ = {
-        "SHARETRUST_ENDPOINT": lc.url,
-        "ALIBABA_CLOUD_ACCESS_KEY_ID": KEYS[SHARER][0],
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": KEYS[SHARER][1],
-        **settings,
-    }
-    return run([payload], environ=environ, log_stream=io.StringIO())
+    return run([payload], environ=sharer_environ(lc, **settings), log_stream=io.StringIO())
 
 
 def trust(lc: LocalCloud) -> str:

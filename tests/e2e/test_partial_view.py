@@ -9,17 +9,14 @@ import json
 from typing import Any
 
 import pytest
-from alibabacloud_ecs20140526 import models as ecs_models
-from alibabacloud_ecs20140526.client import Client as EcsClient
 
 from localcloud import LocalCloud
 from localcloud.faults import FaultRule
-from localcloud.state import IMAGE_ROLE
 from sharetrust.entry import run
 from sharetrust.report import Summary
-from tests.e2e.conftest import e2e_seed, usable
+from tests.e2e.conftest import e2e_seed, modify_share, sharer_environ, trusted_accounts, usable
 from tests.e2e.test_safety import FORGED
-from tests.localcloud.conftest import HZ, KEYS, OUTSIDER, SH, SHAREE, SHARER, config
+from tests.localcloud.conftest import HZ, OUTSIDER, SH, SHAREE
 
 SH_KEY = "key-shz6500000000000001"
 
@@ -34,17 +31,6 @@ def seed() -> dict[str, Any]:
     return seed
 
 
-def modify(lc: LocalCloud, region: str, image: str, *, add: str | None = None, remove: str | None = None) -> None:
-    EcsClient(config(lc, SHARER, region=region)).modify_image_share_permission(
-        ecs_models.ModifyImageSharePermissionRequest(
-            region_id=region,
-            image_id=image,
-            add_account=[add] if add else None,
-            remove_account=[remove] if remove else None,
-        )
-    )
-
-
 def event(n: int, image: str, *, add: str | None = None, remove: str | None = None) -> str:
     params: dict[str, Any] = {"RegionId": HZ, "ImageId": image}
     if add:
@@ -55,30 +41,14 @@ def event(n: int, image: str, *, add: str | None = None, remove: str | None = No
 
 
 def sharetrust(lc: LocalCloud, payload: str, **settings: str) -> Summary:
-    environ = {
-        "SHARETRUST_ENDPOINT": lc.url,
-        "ALIBABA_CLOUD_ACCESS_KEY_ID": KEYS[SHARER][0],
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": KEYS[SHARER][1],
-        **settings,
-    }
-    return run([payload], environ=environ, log_stream=io.StringIO())
-
-
-def trusted(lc: LocalCloud) -> set[str]:
-    trust = json.loads(lc.cloud.ram_of(SHARER).roles[IMAGE_ROLE.lower()].trust_policy)
-    return {
-        service.split("@")[0]
-        for statement in trust["Statement"]
-        for service in statement.get("Principal", {}).get("Service", [])
-        if service[0].isdigit()
-    }
+    return run([payload], environ=sharer_environ(lc, **settings), log_stream=io.StringIO())
 
 
 @pytest.fixture
 def shared_in_two_regions(lc: LocalCloud) -> LocalCloud:
     """SHAREE uses a cn-hangzhou image, OUTSIDER a cn-shanghai one; sharetrust converged both."""
-    modify(lc, HZ, "m-cmk0001", add=SHAREE)
-    modify(lc, SH, "m-sh00001", add=OUTSIDER)
+    modify_share(lc, HZ, "m-cmk0001", add=SHAREE)
+    modify_share(lc, SH, "m-sh00001", add=OUTSIDER)
     assert sharetrust(lc, event(1, "m-cmk0001", add=SHAREE)).ok
     assert usable(lc, SHAREE, "m-cmk0001") and usable(lc, OUTSIDER, "m-sh00001")
     return lc
@@ -86,33 +56,33 @@ def shared_in_two_regions(lc: LocalCloud) -> LocalCloud:
 
 def test_a_region_skipped_by_setting_prunes_nothing_and_says_why(shared_in_two_regions: LocalCloud) -> None:
     lc = shared_in_two_regions
-    modify(lc, HZ, "m-cmk0001", remove=SHAREE)
+    modify_share(lc, HZ, "m-cmk0001", remove=SHAREE)
     mark = lc.requests.mark()
     summary = sharetrust(lc, event(2, "m-cmk0001", remove=SHAREE), SHARETRUST_REGIONS=HZ)
     assert usable(lc, OUTSIDER, "m-sh00001"), "a partial view removed a cn-shanghai sharee's access"
     assert lc.requests.counts(since=mark, writes_only=True) == {}
     assert summary.ok  # retrying cannot change a setting; the warning says what to do
-    assert trusted(lc) == {SHAREE, OUTSIDER}
+    assert trusted_accounts(lc) == {SHAREE, OUTSIDER}
     (role,) = summary.roles
     assert "cn-shanghai: not read: not in SHARETRUST_REGIONS" in role["prune_skipped"]
     assert any("nothing removed: the view is partial" in w for w in summary.warnings)
     # With every region read, the same event removes exactly the unshared sharee.
     complete = sharetrust(lc, event(2, "m-cmk0001", remove=SHAREE))
     assert complete.ok and complete.principals_removed == [f"account:{SHAREE}"]
-    assert trusted(lc) == {OUTSIDER} and usable(lc, OUTSIDER, "m-sh00001")
+    assert trusted_accounts(lc) == {OUTSIDER} and usable(lc, OUTSIDER, "m-sh00001")
 
 
 def test_a_failing_read_prunes_nothing_and_fails_the_invocation(shared_in_two_regions: LocalCloud) -> None:
     lc = shared_in_two_regions
-    modify(lc, HZ, "m-cmk0001", remove=SHAREE)
+    modify_share(lc, HZ, "m-cmk0001", remove=SHAREE)
     lc.faults.configure([FaultRule("throttle", "Ecs:DescribeSnapshots", retry_after_ms=1)])
     mark = lc.requests.mark()
     summary = sharetrust(lc, event(2, "m-cmk0001", remove=SHAREE))
     assert lc.requests.counts(since=mark, writes_only=True) == {}
-    assert trusted(lc) == {SHAREE, OUTSIDER} and usable(lc, OUTSIDER, "m-sh00001")
+    assert trusted_accounts(lc) == {SHAREE, OUTSIDER} and usable(lc, OUTSIDER, "m-sh00001")
     assert not summary.ok  # so the platform delivers the event again
     assert any("reading cn-hangzhou failed" in e and "Throttling" in e for e in summary.errors)
     assert "the view is partial" in summary.roles[0]["prune_skipped"]
     lc.faults.clear()
     retried = sharetrust(lc, event(2, "m-cmk0001", remove=SHAREE))
-    assert retried.ok and trusted(lc) == {OUTSIDER}
+    assert retried.ok and trusted_accounts(lc) == {OUTSIDER}

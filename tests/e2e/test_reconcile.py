@@ -15,16 +15,14 @@ from typing import Any
 
 import fc2
 import pytest
-from alibabacloud_ecs20140526 import models as ecs_models
-from alibabacloud_ecs20140526.client import Client as EcsClient
 from alibabacloud_resourcesharing20200110 import models as rs_models
 
 from localcloud import LocalCloud
 from sharetrust.apply.role_lock import RoleLock
 from sharetrust.entry import reconcile
 from sharetrust.report import Summary
-from tests.e2e.conftest import create_share, e2e_seed, sharing, usable
-from tests.localcloud.conftest import FOLDER, HZ, KEYS, MEMBER, OUTSIDER, RD, SH, SHAREE, SHARER, config
+from tests.e2e.conftest import create_share, e2e_seed, modify_share, sharer_environ, sharing, trusted_accounts, usable
+from tests.localcloud.conftest import FOLDER, HZ, KEYS, MEMBER, OUTSIDER, RD, SH, SHAREE, SHARER
 
 SH_KEY = "key-shz6500000000000001"
 IMAGE_ROLE = "aliyunecsshareencryptimagedefaultrole"
@@ -50,24 +48,8 @@ def seed() -> dict[str, Any]:
 
 
 def environ(lc: LocalCloud, **extra: str) -> dict[str, str]:
-    return {
-        "SHARETRUST_ENDPOINT": lc.url,
-        "ALIBABA_CLOUD_ACCESS_KEY_ID": KEYS[SHARER][0],
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": KEYS[SHARER][1],
-        "SHARETRUST_RETRY_FAILED_SHARES": "true",  # repeat the associations refused for want of the role
-        **extra,
-    }
-
-
-def modify(lc: LocalCloud, region: str, image: str, *, add: str | None = None, remove: str | None = None) -> None:
-    EcsClient(config(lc, SHARER, region=region)).modify_image_share_permission(
-        ecs_models.ModifyImageSharePermissionRequest(
-            region_id=region,
-            image_id=image,
-            add_account=[add] if add else None,
-            remove_account=[remove] if remove else None,
-        )
-    )
+    # Repeat the associations refused for want of the role.
+    return sharer_environ(lc, **{"SHARETRUST_RETRY_FAILED_SHARES": "true", **extra})
 
 
 def run_reconcile(lc: LocalCloud, *, prune: bool = False, dry_run: bool = False) -> Summary:
@@ -88,21 +70,11 @@ def cli(lc: LocalCloud, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def trusted(lc: LocalCloud) -> set[str]:
-    trust = json.loads(lc.cloud.ram_of(SHARER).roles[IMAGE_ROLE].trust_policy)
-    return {
-        service.split("@")[0]
-        for statement in trust["Statement"]
-        for service in statement.get("Principal", {}).get("Service", [])
-        if service[0].isdigit()
-    }
-
-
 @pytest.fixture
 def estate(lc: LocalCloud) -> LocalCloud:
     """Shares made before sharetrust ran, in two regions, of every kind of target."""
-    modify(lc, HZ, "m-cmk0001", add=SHAREE)
-    modify(lc, SH, "m-sh00001", add=OUTSIDER)
+    modify_share(lc, HZ, "m-cmk0001", add=SHAREE)
+    modify_share(lc, SH, "m-sh00001", add=OUTSIDER)
     create_share(lc, "to-rd", [("Image", "m-cmk0002")], [RD])
     create_share(lc, "to-folder", [("Snapshot", "s-cmk0002")], [FOLDER])
     return lc
@@ -139,18 +111,18 @@ def test_one_apply_makes_every_missed_share_usable_then_nothing_is_left(estate: 
 def test_prune_removes_only_what_no_share_needs(estate: LocalCloud) -> None:
     lc = estate
     assert run_reconcile(lc).ok
-    modify(lc, SH, "m-sh00001", remove=OUTSIDER)  # unshared: no event reaches sharetrust
+    modify_share(lc, SH, "m-sh00001", remove=OUTSIDER)  # unshared: no event reaches sharetrust
     kept = run_reconcile(lc)
-    assert kept.ok and OUTSIDER in trusted(lc)  # without --prune nothing is removed
+    assert kept.ok and OUTSIDER in trusted_accounts(lc)  # without --prune nothing is removed
     refused = cli(lc, "apply", "--prune")  # removals need a confirmation; no terminal to ask on
     assert refused.returncode == 2 and "not confirmed" in refused.stderr
-    assert OUTSIDER in trusted(lc)
+    assert OUTSIDER in trusted_accounts(lc)
     pruned = cli(lc, "apply", "--prune", "--yes")
     assert pruned.returncode == 0, pruned.stderr
     summary = json.loads(pruned.stdout)
     assert summary["principals_removed"] == [f"account:{OUTSIDER}"]
     assert summary["keys_removed"] == [f"acs:kms:{SH}:{SHARER}:key/{SH_KEY}"]
-    assert OUTSIDER not in trusted(lc)
+    assert OUTSIDER not in trusted_accounts(lc)
     assert all_usable(lc, SHARES[:1] + SHARES[2:]) == []
 
 
@@ -159,17 +131,17 @@ def test_a_share_made_between_the_scan_and_the_write_survives(
 ) -> None:
     lc = estate
     assert run_reconcile(lc).ok
-    modify(lc, SH, "m-sh00001", remove=OUTSIDER)
+    modify_share(lc, SH, "m-sh00001", remove=OUTSIDER)
     acquire = RoleLock._acquire
 
     def share_meanwhile(self: RoleLock, role_name: str, name: str, lease: Any) -> None:
-        modify(lc, SH, "m-sh00001", add=MEMBER)  # after the scan, before the pruning write
+        modify_share(lc, SH, "m-sh00001", add=MEMBER)  # after the scan, before the pruning write
         acquire(self, role_name, name, lease)
 
     monkeypatch.setattr(RoleLock, "_acquire", share_meanwhile)
     summary = run_reconcile(lc, prune=True)
     assert summary.ok, summary.errors
-    assert OUTSIDER not in trusted(lc) and MEMBER in trusted(lc)
+    assert OUTSIDER not in trusted_accounts(lc) and MEMBER in trusted_accounts(lc)
     assert usable(lc, MEMBER, "m-sh00001")
 
 
@@ -178,11 +150,11 @@ def test_a_failing_region_is_reported_and_its_access_never_pruned(estate: LocalC
 
     lc = estate
     assert run_reconcile(lc).ok
-    modify(lc, HZ, "m-cmk0001", remove=SHAREE)
+    modify_share(lc, HZ, "m-cmk0001", remove=SHAREE)
     lc.faults.configure([FaultRule("throttle", "Ecs:DescribeImages", region=SH, retry_after_ms=1)])
     summary = run_reconcile(lc, prune=True)
     assert not summary.ok and any(f"reading {SH} failed" in e for e in summary.errors)
-    assert SHAREE in trusted(lc) and OUTSIDER in trusted(lc)  # nothing pruned from a partial view
+    assert SHAREE in trusted_accounts(lc) and OUTSIDER in trusted_accounts(lc)  # nothing pruned from a partial view
     assert usable(lc, OUTSIDER, "m-sh00001")
 
 
@@ -225,6 +197,6 @@ def test_report_says_who_can_use_what_and_the_missing_link_broken_shares_first(e
 def test_a_denied_sharee_is_never_trusted(estate: LocalCloud) -> None:
     lc = estate
     summary = reconcile(environ=environ(lc, SHARETRUST_DENY_SHAREES=OUTSIDER), log_stream=io.StringIO())
-    assert summary.ok and OUTSIDER not in trusted(lc)
+    assert summary.ok and OUTSIDER not in trusted_accounts(lc)
     assert any(f"not trusted, by the allow/deny settings: {OUTSIDER}" in w for w in summary.warnings)
     assert all_usable(lc, SHARES) == [(OUTSIDER, "m-sh00001")]

@@ -10,9 +10,9 @@ import pytest
 
 from localcloud import LocalCloud
 from sharetrust.entry import run
-from tests.e2e.conftest import e2e_seed, share_image
+from tests.e2e.conftest import e2e_seed, share_image, sharer_environ
 from tests.e2e.test_safety import FORGED
-from tests.localcloud.conftest import KEYS, SHAREE, SHARER
+from tests.localcloud.conftest import SHAREE
 
 
 @pytest.fixture
@@ -21,11 +21,7 @@ def seed() -> dict[str, Any]:
 
 
 def environ(lc: LocalCloud) -> dict[str, str]:
-    return {
-        "SHARETRUST_ENDPOINT": lc.url,
-        "ALIBABA_CLOUD_ACCESS_KEY_ID": KEYS[SHARER][0],
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": KEYS[SHARER][1],
-    }
+    return sharer_environ(lc)
 
 
 def decisions(log: io.StringIO) -> list[dict[str, Any]]:

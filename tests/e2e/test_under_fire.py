@@ -22,7 +22,7 @@ from sharetrust.entry import run
 from sharetrust.plan.permission_policy import key_arns_in
 from sharetrust.plan.trust_policy import TrustPolicy
 from sharetrust.report import Summary
-from tests.e2e.conftest import create_share, e2e_seed, share_image
+from tests.e2e.conftest import create_share, e2e_seed, share_image, sharer_environ
 from tests.e2e.test_safety import trail_events
 from tests.localcloud.conftest import CMK, CMK2, HZ, KEYS, SH, SHAREE, SHARER
 
@@ -38,13 +38,7 @@ def seed() -> dict[str, Any]:
 
 
 def sharetrust(lc: LocalCloud, events: list[dict[str, Any]], **settings: str) -> Summary:
-    environ = {
-        "SHARETRUST_ENDPOINT": lc.url,
-        "ALIBABA_CLOUD_ACCESS_KEY_ID": KEYS[SHARER][0],
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": KEYS[SHARER][1],
-        **settings,
-    }
-    return run([json.dumps(events)], environ=environ, log_stream=io.StringIO())
+    return run([json.dumps(events)], environ=sharer_environ(lc, **settings), log_stream=io.StringIO())
 
 
 def managed(lc: LocalCloud, role: str, policy: str) -> tuple[frozenset[str], frozenset[str]]:
