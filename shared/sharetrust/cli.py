@@ -16,14 +16,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from sharetrust.audit import as_csv, as_html
 from sharetrust.cloud.credentials import CredentialsError
 from sharetrust.cloud.endpoints import EndpointError
-from sharetrust.entry import audit, reconcile, run
-from sharetrust.report import Summary
 from sharetrust.settings import SettingsError
+
+if TYPE_CHECKING:
+    from sharetrust.report import Summary
+
+# The engine is imported inside the commands: a Ctrl-C during start-up then ends as cleanly as later.
 
 DONE, FAILED, USAGE, PENDING, INTERRUPTED = 0, 1, 2, 2, 130
 EXIT_CODES = f"""exit codes:
@@ -115,16 +117,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _handle(args: argparse.Namespace, log: TextIO) -> int:
+    from sharetrust.entry import run
+
     payloads = [_read(name) for name in args.files]
     return _finish(run(payloads, dry_run=args.dry_run or None, log_stream=log, progress=PROGRESS))
 
 
 def _plan(args: argparse.Namespace, log: TextIO) -> int:
+    from sharetrust.entry import reconcile
+
     summary = reconcile(prune=args.prune, dry_run=True, log_stream=log, progress=PROGRESS)
     return _show_plan(summary, as_json=args.json)
 
 
 def _apply(args: argparse.Namespace, log: TextIO) -> int:
+    from sharetrust.entry import reconcile
+
     if args.prune and not args.yes:
         planned = reconcile(prune=True, dry_run=True, log_stream=log, progress=PROGRESS)
         if not _removals_confirmed(planned):
@@ -133,6 +141,9 @@ def _apply(args: argparse.Namespace, log: TextIO) -> int:
 
 
 def _report(args: argparse.Namespace, log: TextIO) -> int:
+    from sharetrust.audit import as_csv, as_html
+    from sharetrust.entry import audit
+
     account, rows, summary = audit(progress=PROGRESS)
     _print_errors(summary)
     if not summary.ok:

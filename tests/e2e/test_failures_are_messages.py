@@ -96,6 +96,9 @@ def one_line(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
+ACCEPTED: dict[str, list[socket.socket]] = {}  # silent endpoint URL -> the connections it holds
+
+
 @pytest.fixture
 def silent() -> Iterator[str]:
     """An endpoint that accepts connections and never answers."""
@@ -115,9 +118,12 @@ def silent() -> Iterator[str]:
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}"
+    ACCEPTED[url] = held
     try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+        yield url
     finally:
+        ACCEPTED.pop(url, None)
         stop.set()
         thread.join(5)
         for connection in held:
@@ -203,7 +209,10 @@ def test_ctrl_c_ends_with_one_line_and_130(silent: str, tmp_path: Path) -> None:
         text=True,
         env=env,
     )
-    time.sleep(2)  # importing the SDKs and waiting on the silent endpoint
+    waited = 0.0
+    while not ACCEPTED[silent] and waited < 60:  # until a call is in flight (start-up is slow under load)
+        time.sleep(0.1)
+        waited += 0.1
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 130
