@@ -334,17 +334,7 @@ class Engine:
         extra = {(p.kind, p.resource_id): p.targets for p in pending if p.resource_share_id is None}
         if not extra:
             return resources
-        return [
-            EncryptedResource(
-                r.kind,
-                r.id,
-                r.region,
-                r.owner_uid,
-                r.keys,
-                tuple(dict.fromkeys(r.sharees + extra.get((r.kind, r.id), ()))),
-            )
-            for r in resources
-        ]
+        return [replace(r, sharees=tuple(dict.fromkeys(r.sharees + extra.get((r.kind, r.id), ())))) for r in resources]
 
     def _follow_up(self, kind: ResourceKind, failed: list[FailedShare], summary: Summary) -> None:
         for share in _merged(f for f in failed if f.kind == kind):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 ResourceKind = Literal["image", "snapshot"]
@@ -120,6 +121,8 @@ class EncryptedResource:
     owner_uid: str
     keys: tuple[KeyRef, ...]
     sharees: tuple[ShareTarget, ...]
+    # When each sharee got it (ISO 8601, where the service says): who is left out first when not all fit.
+    shared_at: Mapping[ShareTarget, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def role_name(self) -> str:

@@ -283,3 +283,14 @@ def test_the_allow_and_deny_lists_keep_sharees_out_and_say_so() -> None:
     assert any("not trusted, by the allow/deny settings" in w for w in plan.warnings)
     nobody = desired_role("image", OWNER, shared, ShareeFilter(allow=frozenset({"9"})))
     assert not nobody.needed and not nobody.keys  # no key is granted for sharees nobody may trust
+
+
+def test_when_not_all_fit_the_most_recent_shares_come_first() -> None:
+    uids = [f"{n:016d}" for n in range(1, 300)]
+    when = {ShareTarget.account(uid): f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}T00:00:00Z" for n, uid in enumerate(uids)}
+    resource = replace(image("m-1", (CMK,), *when), shared_at=when)
+    plan = plan_role_changes(RoleSnapshot("r", False), desired_role("image", OWNER, [resource]), PlanSettings())
+    kept = TrustPolicy.parse(plan.create_role_with or "").accounts
+    newest_left_out = max(when[ShareTarget.account(p.removeprefix("account:"))] for p in plan.left_out)
+    oldest_kept = min(when[ShareTarget.account(uid)] for uid in kept)
+    assert plan.left_out and newest_left_out <= oldest_kept

@@ -99,11 +99,11 @@ class EcsGateway:
                     break
         return found
 
-    def image_sharees(self, region: str, image_id: str) -> list[str]:
-        """Every account the image is shared with through ModifyImageSharePermission (all pages)."""
+    def image_sharees(self, region: str, image_id: str) -> dict[str, str]:
+        """Every account the image is shared with through ModifyImageSharePermission (all pages), with when."""
         from alibabacloud_ecs20140526 import models
 
-        sharees: list[str] = []
+        sharees: dict[str, str] = {}
         page = 1
         while True:
             request = models.DescribeImageSharePermissionRequest(
@@ -115,7 +115,7 @@ class EcsGateway:
                 request,
             ).body
             accounts = body.accounts.account if body.accounts and body.accounts.account else []
-            sharees.extend(str(a.aliyun_id) for a in accounts)
+            sharees.update((str(a.aliyun_id), str(a.shared_time or "")) for a in accounts)
             if page * PAGE >= int(body.total_count or 0) or not accounts:
                 return sharees
             page += 1

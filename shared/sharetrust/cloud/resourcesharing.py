@@ -20,6 +20,7 @@ class AssociationRecord:
     entity_type: str
     status: str
     message: str
+    created: str = ""  # when the association was made (ISO 8601), for "most recent share first"
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class ResourceSharingGateway:
                         str(a.entity_type or ""),
                         str(a.association_status or ""),
                         str(a.association_status_message or ""),
+                        str(a.create_time or ""),
                     )
                 )
             token = body.next_token or None

@@ -2,13 +2,13 @@
 
 Priority, highest first (issue #9): the statements sharetrust does not manage; directory and folder
 statements; accounts already trusted that still have a share; the sharees of the events being handled;
-everyone else (in UID order: share times are not read yet). Pure.
+everyone else, most recent share first (then by UID). Pure.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sharetrust.plan.trust_policy import ECS_SERVICE, TrustPolicy
@@ -29,6 +29,7 @@ def fit_trust(
     trusted: frozenset[str],
     urgent: frozenset[str],
     limit: int,
+    recency: Mapping[str, str] | None = None,
 ) -> Fitted | None:
     """The managed principals that fit in `limit` characters, in priority order; None when even the
     statements sharetrust does not manage are over the limit (nothing sharetrust may drop would help)."""
@@ -42,8 +43,9 @@ def fit_trust(
     for pattern in sorted(folder_patterns):
         candidate = fitted.with_managed(fitted.accounts, fitted.directories, fitted.folder_patterns | {pattern})
         fitted = _take(fitted, candidate, limit, left_out, f"folder:{pattern}")
-    wanted = set(accounts)
-    ranked = sorted(wanted, key=lambda uid: (uid not in trusted, uid not in urgent, uid))
+    when = recency or {}
+    by_recency = sorted(sorted(set(accounts)), key=lambda uid: when.get(uid, ""), reverse=True)
+    ranked = sorted(by_recency, key=lambda uid: (uid not in trusted, uid not in urgent))  # stable
     size = len(fitted.render())
     kept: list[str] = []
     for uid in ranked:

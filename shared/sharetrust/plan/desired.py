@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sharetrust.model import EncryptedResource, KeyRef, ResourceKind, ShareTarget
@@ -24,6 +24,8 @@ class DesiredRole:
     urgent: frozenset[str] = frozenset()
     # Sharees the allow/deny settings keep out of the trust policy.
     excluded: tuple[str, ...] = ()
+    # When each account was last shared with (ISO 8601): the most recent come first when not all fit.
+    recency: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def cmks(self) -> frozenset[KeyRef]:
@@ -67,6 +69,7 @@ def desired_role(
     service_keyed: list[str] = []
     foreign_keyed: list[str] = []
     excluded: set[str] = set()
+    recency: dict[str, str] = {}
     for resource in resources:
         if resource.kind != kind or not resource.keys:
             continue
@@ -77,6 +80,7 @@ def desired_role(
         for target in admitted:
             if target.kind == "account" and target.id != owner_uid:
                 accounts.add(target.id)
+                recency[target.id] = max(recency.get(target.id, ""), resource.shared_at.get(target, ""))
             elif target.kind == "directory":
                 directories.add(target.id)
             elif target.kind == "folder" and target.rd_path:
@@ -97,4 +101,5 @@ def desired_role(
         tuple(sorted(set(service_keyed))),
         tuple(sorted(set(foreign_keyed))),
         excluded=tuple(sorted(excluded)),
+        recency=recency,
     )

@@ -137,6 +137,7 @@ def plan_role_changes(
             trusted=(before.accounts if before else frozenset()) & desired.accounts,
             urgent=desired.urgent,
             limit=settings.trust_max_chars,
+            recency=desired.recency,
         )
         if fitted is None:
             return RolePlan(

@@ -179,7 +179,7 @@ class TruthReader:
             for snapshot_id in sorted(shared_snapshot_ids):
                 snapshot = snapshots.get(snapshot_id)
                 if snapshot is not None:
-                    self._add(facts, "snapshot", region, snapshot_id, [snapshot], [], by_resource)
+                    self._add(facts, "snapshot", region, snapshot_id, [snapshot], {}, by_resource)
 
     def _share_targets(
         self, shares: list[ShareRecord], folder_paths: dict[str, str]
@@ -217,7 +217,11 @@ class TruthReader:
         if not any(d.encrypted for d in disks):
             return  # an unencrypted image needs no role
         # ECS names accounts only; anything not a UID cannot be trusted as one.
-        sharees = [t for uid in self._ecs.image_sharees(region, image.id) if (t := target_of(uid, {})) is not None]
+        sharees = {
+            t: shared
+            for uid, shared in self._ecs.image_sharees(region, image.id).items()
+            if (t := target_of(uid, {})) is not None
+        }
         self._add(facts, "image", region, image.id, disks, sharees, by_resource)
 
     def _add(
@@ -227,7 +231,7 @@ class TruthReader:
         region: str,
         resource_id: str,
         disks: list[SnapshotRecord],
-        direct: list[ShareTarget],
+        direct: dict[ShareTarget, str],
         by_resource: dict[str, list[tuple[ShareRecord, ShareTarget, str]]],
     ) -> None:
         facts.inspected.append(resource_id)
@@ -236,11 +240,14 @@ class TruthReader:
             return
         keys = tuple(sorted({self.key(region, d.kms_key_id) for d in encrypted}))
         sharees: list[ShareTarget] = list(direct)
+        shared_at = dict(direct)
         for share, target, status in by_resource.get(resource_id, []):
             sharees.append(target)
+            created = next((a.created for a in share.targets if a.entity_id == target.id), "")
+            shared_at[target] = max(shared_at.get(target, ""), created)
             if status == "Failed":
                 facts.failed_shares.append(FailedShare(kind, region, resource_id, (target,), share.id))
             elif status == "FailedResource":
                 facts.failed_shares.append(FailedShare(kind, region, resource_id, (target,), share.id, "resource"))
         unique = tuple(dict.fromkeys(sharees))
-        facts.resources.append(EncryptedResource(kind, resource_id, region, self.account_uid, keys, unique))
+        facts.resources.append(EncryptedResource(kind, resource_id, region, self.account_uid, keys, unique, shared_at))
