@@ -27,10 +27,13 @@ class Admission:
     skipped: list[Skipped] = field(default_factory=list)
     broken: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # With a member role configured (a central deployment): signals of other accounts, by account.
+    members: dict[str, list[ShareSignal]] = field(default_factory=dict)
 
 
-def admit(intakes: Iterable[ShareSignal | Ignored], account: str | None) -> Admission:
-    """`account` is the account these credentials act for (None only when no intake is a signal)."""
+def admit(intakes: Iterable[ShareSignal | Ignored], account: str | None, *, members: bool = False) -> Admission:
+    """`account` is the account these credentials act for (None only when no intake is a signal);
+    `members`: act for other accounts too, through their member role (a central deployment)."""
     admission = Admission()
     seen: set[str] = set()
     for intake in intakes:
@@ -43,7 +46,7 @@ def admit(intakes: Iterable[ShareSignal | Ignored], account: str | None) -> Admi
             admission.skipped.append(Skipped(intake.event_id, "duplicate delivery of an event already in this batch"))
             continue
         seen.update({key, intake.event_id})
-        if intake.account_uid != account:
+        if intake.account_uid != account and not members:
             reason = f"event of account {intake.account_uid}; these credentials act for {account}"
             admission.skipped.append(Skipped(intake.event_id, reason))
             continue
@@ -62,5 +65,8 @@ def admit(intakes: Iterable[ShareSignal | Ignored], account: str | None) -> Admi
             )
             continue
         admission.warnings += [f"event {intake.event_id}: invalid target {t}" for t in intake.invalid_targets]
-        admission.signals.append(intake)
+        if intake.account_uid == account:
+            admission.signals.append(intake)
+        else:
+            admission.members.setdefault(intake.account_uid, []).append(intake)
     return admission

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from sharetrust.cloud.credentials import CredentialsError
 from sharetrust.cloud.endpoints import EndpointError
+from sharetrust.cloud.errors import CloudError
 from sharetrust.settings import SettingsError
 
 if TYPE_CHECKING:
@@ -108,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             return command(args, log)
     except (UnreadableInput, CredentialsError, EndpointError, SettingsError) as unusable:
         return _fail(str(unusable), USAGE)
+    except CloudError as failed:  # before any summary exists, e.g. acting for a member account
+        return _fail(failed.one_line(), FAILED)
     except KeyboardInterrupt:
         return _fail("interrupted; writes made so far are safe, and rerunning completes the change", INTERRUPTED)
     except Exception as bug:  # never a traceback for the operator; SHARETRUST_DEBUG=1 shows it
@@ -126,7 +129,7 @@ def _handle(args: argparse.Namespace, log: TextIO) -> int:
 def _plan(args: argparse.Namespace, log: TextIO) -> int:
     from sharetrust.entry import reconcile
 
-    summary = reconcile(prune=args.prune, dry_run=True, log_stream=log, progress=PROGRESS)
+    summary = reconcile(prune=args.prune, account=args.account, dry_run=True, log_stream=log, progress=PROGRESS)
     return _show_plan(summary, as_json=args.json)
 
 
@@ -134,17 +137,17 @@ def _apply(args: argparse.Namespace, log: TextIO) -> int:
     from sharetrust.entry import reconcile
 
     if args.prune and not args.yes:
-        planned = reconcile(prune=True, dry_run=True, log_stream=log, progress=PROGRESS)
+        planned = reconcile(prune=True, account=args.account, dry_run=True, log_stream=log, progress=PROGRESS)
         if not _removals_confirmed(planned):
             return _fail("nothing applied: the removals were not confirmed (see the plan; --yes confirms)", USAGE)
-    return _finish(reconcile(prune=args.prune, dry_run=False, log_stream=log, progress=PROGRESS))
+    return _finish(reconcile(prune=args.prune, account=args.account, dry_run=False, log_stream=log, progress=PROGRESS))
 
 
 def _report(args: argparse.Namespace, log: TextIO) -> int:
     from sharetrust.audit import as_csv, as_html
     from sharetrust.entry import audit
 
-    account, rows, summary = audit(progress=PROGRESS)
+    account, rows, summary = audit(account=args.account, progress=PROGRESS)
     _print_errors(summary)
     if not summary.ok:
         return FAILED  # a report from a partial read would say too little: the errors say why
@@ -185,6 +188,10 @@ def _parser() -> argparse.ArgumentParser:
     shapes = report.add_mutually_exclusive_group()
     for shape in ("json", "csv", "html"):
         shapes.add_argument(f"--{shape}", dest="format", action="store_const", const=shape, help=f"as {shape}")
+    for command in (plan, apply, report):
+        command.add_argument(
+            "--account", metavar="UID", help="a member account, acted on through SHARETRUST_MEMBER_ROLE"
+        )
     for command in (handle, plan, apply, report):
         command.add_argument(
             "--log", metavar="PATH", help="append one JSON line per decision to PATH (- for stderr); default: none"

@@ -38,7 +38,7 @@ from sharetrust.plan.desired import desired_role
 from sharetrust.plan.role_plan import PlanSettings
 from sharetrust.refusals import unfixable
 from sharetrust.report import DecisionLog, Summary, change_records, role_decision
-from sharetrust.settings import Settings
+from sharetrust.settings import Settings, SettingsError
 from sharetrust.truth.reader import AccountFacts, FailedShare, TruthReader
 
 KINDS: tuple[ResourceKind, ...] = ("image", "snapshot")
@@ -67,15 +67,46 @@ class Engine:
         try:
             intakes = self._intakes(payloads, summary)
             needs_account = any(isinstance(i, ShareSignal) for i in intakes)
-            admitted = admit(intakes, self.account if needs_account else self._account)
+            members = self.settings.member_role is not None
+            admitted = admit(intakes, self.account if needs_account else self._account, members=members)
             self._record(admitted, summary)
             if admitted.signals:
                 self._converge(admitted.signals, summary)
+            for account_uid, signals in sorted(admitted.members.items()):
+                self._converge_member(account_uid, signals, summary)
             self._write_audit_trail(summary)
         except CloudError as failed:
             self._stopped(failed, summary)
         summary.api_calls = self.session.calls.copy()
         return summary
+
+    def member(self, account_uid: str) -> Engine:
+        """This engine acting in a member account, through its member role (a central deployment)."""
+        if self.settings.member_role is None:
+            raise SettingsError(f"acting for account {account_uid} needs SHARETRUST_MEMBER_ROLE (its role name)")
+        sts = StsGateway(self.session, self.settings.home_region)
+        credentials = sts.member_credentials(account_uid, self.settings.member_role)
+        session = CloudSession(credentials, self.session.endpoints, deadline=self.session.deadline)
+        settings = replace(self.settings, account_uid=account_uid)
+        return Engine(session, settings, self.log, self.progress)
+
+    def _converge_member(self, account_uid: str, signals: list[ShareSignal], summary: Summary) -> None:
+        """A member account's signals, converged there; its roles and changes reported under its UID."""
+        first_role = len(summary.roles)
+        member: Engine | None = None
+        try:
+            member = self.member(account_uid)
+            member._converge(signals, summary)
+        except CloudError as failed:
+            error = f"acting for member account {account_uid}: {failed.one_line()}"
+            summary.errors.append(error)
+            self.log.decide("error", account=account_uid, error=error)
+        if member is None:
+            return
+        self.session.calls.update(member.session.calls)  # one invocation's calls, whichever account
+        for role in summary.roles[first_role:]:
+            role["account"] = account_uid
+        self._changes += [{**change, "account": account_uid} for change in member._changes]
 
     def _stopped(self, failed: CloudError, summary: Summary) -> None:
         """A call every later step depends on (the caller's identity, the region list) failed."""

@@ -14,8 +14,9 @@ from sharetrust.cloud.endpoints import Endpoints
 from sharetrust.cloud.session import CloudSession
 from sharetrust.deadline import DEFAULT_SECONDS, Deadline
 from sharetrust.engine import Engine
+from sharetrust.model import is_account_uid
 from sharetrust.report import DecisionLog, Summary
-from sharetrust.settings import Settings
+from sharetrust.settings import Settings, SettingsError
 
 
 class InvocationFailed(RuntimeError):
@@ -61,15 +62,23 @@ def run(
 def reconcile(
     *,
     prune: bool | None = None,
+    account: str | None = None,
     context: Any = None,
     environ: Mapping[str, str] | None = None,
     dry_run: bool | None = None,
     log_stream: TextIO | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Summary:
-    """Converge the share roles to every current share, with no event; `prune` None: SHARETRUST_PRUNE."""
+    """Converge the share roles to every current share, with no event; `prune` None: SHARETRUST_PRUNE;
+    `account`: a member account, acted on through SHARETRUST_MEMBER_ROLE."""
     made = engine(context=context, environ=environ, dry_run=dry_run, log_stream=log_stream, progress=progress)
-    return made.reconcile(prune=made.settings.prune if prune is None else prune)
+    return _in(made, account).reconcile(prune=made.settings.prune if prune is None else prune)
+
+
+def _in(made: Engine, account: str | None) -> Engine:
+    if account is not None and not is_account_uid(account):
+        raise SettingsError(f"--account must be an account UID (1–20 digits), got {account!r}")
+    return made if account is None or account == made.account else made.member(account)
 
 
 def _default_budget(context: Any) -> float:
@@ -81,10 +90,13 @@ def _default_budget(context: Any) -> float:
 
 
 def audit(
-    *, environ: Mapping[str, str] | None = None, progress: Callable[[str], None] | None = None
+    *,
+    account: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[str, list[AuditRow], Summary]:
     """(account, rows, summary): who can use which shared encrypted resource now; reads only."""
-    return engine(environ=environ, dry_run=True, progress=progress).audit()
+    return _in(engine(environ=environ, dry_run=True, progress=progress), account).audit()
 
 
 def fc_handler(event: bytes | str, context: Any) -> str:

@@ -13,6 +13,7 @@ from sharetrust.plan.desired import ShareeFilter
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+$")
 # Log Service project and logstore names: lowercase letters, digits, hyphens (and _ in logstores), 2–63.
+_ROLE_NAME = re.compile(r"[A-Za-z0-9.-]{1,64}")  # RAM role names: letters, digits, `.` and `-`
 _SLS_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{1,62}")
 
 
@@ -61,6 +62,8 @@ class Settings:
     sharees: ShareeFilter = field(default_factory=ShareeFilter)
     # (project, logstore) in the home region that receives one record per change; None: no audit trail.
     audit_logstore: tuple[str, str] | None = None
+    # A central deployment: the RAM role sharetrust assumes in a member account to act on its events.
+    member_role: str | None = None
 
     @staticmethod
     def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
@@ -93,6 +96,9 @@ class Settings:
         project, _, logstore = audit.partition("/")
         if audit and not (_SLS_NAME.fullmatch(project) and _SLS_NAME.fullmatch(logstore)):
             raise SettingsError(f"SHARETRUST_AUDIT_LOGSTORE must be <project>/<logstore>, got {audit!r}")
+        member_role = env.get("SHARETRUST_MEMBER_ROLE", "").strip() or None
+        if member_role is not None and not _ROLE_NAME.fullmatch(member_role):
+            raise SettingsError(f"SHARETRUST_MEMBER_ROLE must be a RAM role name, got {member_role!r}")
         return Settings(
             dry_run=_flag(env, "SHARETRUST_DRY_RUN", False),
             retry_failed_shares=_flag(env, "SHARETRUST_RETRY_FAILED_SHARES", False),
@@ -106,4 +112,5 @@ class Settings:
             trust_max_chars=int(raw_limit),
             sharees=ShareeFilter(allow, deny),
             audit_logstore=(project, logstore) if audit else None,
+            member_role=member_role,
         )
