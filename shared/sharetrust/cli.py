@@ -134,7 +134,18 @@ def _plan(args: argparse.Namespace, log: TextIO) -> int:
 
 
 def _apply(args: argparse.Namespace, log: TextIO) -> int:
-    from sharetrust.entry import reconcile
+    from sharetrust.entry import reconcile, reconcile_members
+
+    if args.all_members:
+        if args.prune and not args.yes:
+            return _fail("--all-members --prune removes without showing a plan: add --yes to confirm", USAGE)
+        summaries = reconcile_members(prune=args.prune, dry_run=False, log_stream=log, progress=PROGRESS)
+        PROGRESS.clear()
+        for account, summary in summaries.items():
+            for error in summary.errors:
+                print(f"sharetrust: {account}: {error}", file=sys.stderr)
+        print(json.dumps({a: s.as_json() for a, s in summaries.items()}, indent=2, sort_keys=True))
+        return DONE if all(s.ok for s in summaries.values()) else FAILED
 
     if args.prune and not args.yes:
         planned = reconcile(prune=True, account=args.account, dry_run=True, log_stream=log, progress=PROGRESS)
@@ -184,6 +195,11 @@ def _parser() -> argparse.ArgumentParser:
     apply = sub.add_parser("apply", help="reconcile: converge the roles to every current share", **formatted)
     apply.add_argument("--prune", action="store_true", help="also remove access no current share needs")
     apply.add_argument("--yes", action="store_true", help="remove without asking")
+    apply.add_argument(
+        "--all-members",
+        action="store_true",
+        help="also every member account of the resource directory, through SHARETRUST_MEMBER_ROLE",
+    )
     report = sub.add_parser("report", help="who can use which shared encrypted resource now", **formatted)
     shapes = report.add_mutually_exclusive_group()
     for shape in ("json", "csv", "html"):

@@ -11,6 +11,8 @@ from typing import Any, TextIO
 from sharetrust.audit import AuditRow
 from sharetrust.cloud.credentials import Credentials
 from sharetrust.cloud.endpoints import Endpoints
+from sharetrust.cloud.errors import CloudError
+from sharetrust.cloud.resourcemanager import ResourceManagerGateway
 from sharetrust.cloud.session import CloudSession
 from sharetrust.deadline import DEFAULT_SECONDS, Deadline
 from sharetrust.engine import Engine
@@ -73,6 +75,37 @@ def reconcile(
     `account`: a member account, acted on through SHARETRUST_MEMBER_ROLE."""
     made = engine(context=context, environ=environ, dry_run=dry_run, log_stream=log_stream, progress=progress)
     return _in(made, account).reconcile(prune=made.settings.prune if prune is None else prune)
+
+
+def reconcile_members(
+    *,
+    prune: bool | None = None,
+    environ: Mapping[str, str] | None = None,
+    dry_run: bool | None = None,
+    log_stream: TextIO | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Summary]:
+    """Reconcile the caller's own account and every member account of its resource directory, one after
+    another, through SHARETRUST_MEMBER_ROLE. Each account gets its own deadline; one failing does not stop
+    the others. (A fan-out of one Function Compute invocation per member is not built yet.)"""
+    made = engine(environ=environ, dry_run=dry_run, log_stream=log_stream, progress=progress)
+    if made.settings.member_role is None:
+        raise SettingsError("reconciling member accounts needs SHARETRUST_MEMBER_ROLE (their role name)")
+    prune = made.settings.prune if prune is None else prune
+    summaries = {made.account: made.reconcile(prune=prune)}
+    for number, account in enumerate(ResourceManagerGateway(made.session).member_accounts(), start=1):
+        if account in summaries:
+            continue
+        if progress is not None:
+            progress(f"member account {account} ({number})")
+        fresh = engine(environ=environ, dry_run=dry_run, log_stream=log_stream, progress=progress)
+        try:
+            summaries[account] = fresh.member(account).reconcile(prune=prune)
+        except CloudError as failed:
+            failed_summary = Summary(dry_run=fresh.settings.dry_run)
+            failed_summary.errors.append(f"acting for member account {account}: {failed.one_line()}")
+            summaries[account] = failed_summary
+    return summaries
 
 
 def _in(made: Engine, account: str | None) -> Engine:

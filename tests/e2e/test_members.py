@@ -20,7 +20,7 @@ from localcloud.oracle import can_use
 from sharetrust.entry import run
 from tests.e2e.conftest import e2e_seed, sharer_environ
 from tests.e2e.test_safety import FORGED
-from tests.localcloud.conftest import HZ, MEMBER, OUTSIDER, SHARER, config
+from tests.localcloud.conftest import HZ, MEMBER, OUTSIDER, SHAREE, SHARER, config
 
 MEMBER_KEY = "key-hzz6member00000001"
 IMAGE_ROLE = "AliyunECSShareEncryptImageDefaultRole"
@@ -97,3 +97,17 @@ def test_the_operator_commands_act_for_a_member(shared_by_member: LocalCloud) ->
     assert can_use(lc.cloud, OUTSIDER, "m-member001").usable
     bad = cli("plan", "--account", "me")
     assert bad.returncode == 2 and "--account must be an account UID" in bad.stderr
+
+
+def test_apply_all_members_walks_the_resource_directory(shared_by_member: LocalCloud) -> None:
+    lc = shared_by_member
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "SHARETRUST_", "HTTP"))}
+    env.update(sharer_environ(lc, SHARETRUST_MEMBER_ROLE="sharetrust-member"))
+    command = [sys.executable, "-m", "sharetrust.cli", "apply", "--all-members"]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
+    summaries = json.loads(result.stdout)
+    assert summaries[MEMBER]["ok"] is True and can_use(lc.cloud, OUTSIDER, "m-member001").usable
+    assert summaries[SHARER]["ok"] is True  # the central account itself too
+    # SHAREE, also a member, has no member role: reported, and the others were not stopped by it.
+    assert result.returncode == 1 and summaries[SHAREE]["ok"] is False
+    assert f"sharetrust: {SHAREE}: acting for member account {SHAREE}" in result.stderr

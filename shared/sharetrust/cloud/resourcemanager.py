@@ -1,4 +1,4 @@
-"""ResourceManager gateway: a folder target's RDPath for the StringLike trust condition."""
+"""ResourceManager gateway: a folder target's RDPath for the StringLike trust condition; the directory's members."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from sharetrust.cloud.session import CloudSession
 
 RM_REGION = "cn-hangzhou"  # central endpoint resourcemanager.aliyuncs.com
+PAGE = 100
 
 
 class ResourceManagerGateway:
@@ -31,3 +32,18 @@ class ResourceManagerGateway:
             ).body
             self._paths[folder_id] = str(body.folder.resource_directory_path)
         return self._paths[folder_id]
+
+    def member_accounts(self) -> list[str]:
+        """Every member account of the caller's resource directory (the caller must be its master)."""
+        from alibabacloud_resourcemanager20200331 import models
+
+        found: list[str] = []
+        page = 1
+        while True:
+            request = models.ListAccountsRequest(page_number=page, page_size=PAGE)
+            body = self._session.pop("ResourceManager:ListAccounts", self._client().list_accounts_with_options, request)
+            accounts = body.body.accounts.account if body.body.accounts and body.body.accounts.account else []
+            found += [str(a.account_id) for a in accounts]
+            if page * PAGE >= int(body.body.total_count or 0) or not accounts:
+                return found
+            page += 1
