@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
+from sharetrust import refused_shares
 from sharetrust.admission import Admission, admit
 from sharetrust.apply.converge import RoleConverger, RoleOutcome, Target, read_role
 from sharetrust.apply.role_lock import RoleLock
@@ -30,10 +31,9 @@ from sharetrust.events import (
     ShareSignal,
     decode,
     decode_log_row,
-    refusal_in_event,
     removes_access,
 )
-from sharetrust.model import ROLE_FOR_KIND, EncryptedResource, ResourceKind, ShareTarget, is_account_uid
+from sharetrust.model import ROLE_FOR_KIND, EncryptedResource, ResourceKind, is_account_uid
 from sharetrust.plan.desired import desired_role
 from sharetrust.plan.role_plan import PlanSettings
 from sharetrust.refusals import unfixable
@@ -241,7 +241,10 @@ class Engine:
                 remedy=remedy,
             )
         self._report_unread(facts, None if everywhere else {s.region for s in signals}, bool(pruning), summary)
-        pending = self._refused_in_events(signals, facts, summary)
+        prepared = refused_shares.from_events(signals, facts, self.account)
+        for event_id, why in prepared.set_aside:
+            summary.ignore(event_id, why)
+        pending = prepared.pending
         # The sharees the events name come first when not every sharee fits the trust policy.
         urgent = frozenset(t for s in signals for t in s.added_targets if is_account_uid(t))
         lock = RoleLock(self.ram, self.session.deadline, note=self._lock_note) if self.settings.lock_roles else None
@@ -258,7 +261,10 @@ class Engine:
                     current = reader.read(frozenset(kinds))
                 desired = replace(
                     desired_role(
-                        kind, self.account, self._with_pending(current.resources, pending), self.settings.sharees
+                        kind,
+                        self.account,
+                        refused_shares.with_pending(current.resources, pending),
+                        self.settings.sharees,
                     ),
                     urgent=urgent,
                 )
@@ -337,69 +343,17 @@ class Engine:
         touches = not signal.resources or kind in signal.resource_kinds
         return touches and removes_access(signal)
 
-    def _refused_in_events(
-        self, signals: list[ShareSignal], facts: AccountFacts, summary: Summary
-    ) -> list[FailedShare]:
-        """Image shares refused with AssumeRoleError, prepared for exactly their requested targets."""
-        pending: list[FailedShare] = []
-        for signal in signals:
-            if not refusal_in_event(signal):
-                continue  # Resource Sharing keeps its refused associations: the truth reader finds them
-            if signal.actor.account_id not in (None, self.account):
-                summary.ignore(signal.event_id, f"failed share by another account ({signal.actor.account_id})")
-                continue
-            accounts = tuple(
-                ShareTarget.account(t) for t in signal.added_targets if is_account_uid(t) and t != self.account
-            )
-            for ref in signal.resources:
-                resource = facts.resource(ref.id)
-                if resource is None or not any(not k.is_service_key for k in resource.keys):
-                    summary.ignore(signal.event_id, f"{ref.id} is not a CMK-encrypted image of {self.account}")
-                    continue
-                if accounts:
-                    pending.append(FailedShare("image", resource.region, resource.id, accounts))
-        return pending
-
-    @staticmethod
-    def _with_pending(resources: list[EncryptedResource], pending: list[FailedShare]) -> list[EncryptedResource]:
-        extra = {(p.kind, p.resource_id): p.targets for p in pending if p.resource_share_id is None}
-        if not extra:
-            return resources
-        return [replace(r, sharees=tuple(dict.fromkeys(r.sharees + extra.get((r.kind, r.id), ())))) for r in resources]
-
     def _follow_up(self, kind: ResourceKind, failed: list[FailedShare], summary: Summary) -> None:
-        for share in _merged(f for f in failed if f.kind == kind):
-            targets = [t.id for t in share.targets if self.settings.sharees.admits(t)]
-            if not targets:
-                continue  # every target is kept out by the allow/deny settings: nothing was prepared
-            entry = {
-                "resource": share.resource_id,
-                "region": share.region,
-                "targets": targets,
-                "resource_share_id": share.resource_share_id,
-            }
-            if not self.settings.retry_failed_shares or self.settings.dry_run:
-                entry["status"] = "role ready: repeating the share will now succeed"
-                summary.failed_shares.append(entry)
-                self.log.decide("failed-share-ready", dry_run=self.settings.dry_run, **entry)
-                continue
-            try:
-                if share.resource_share_id is None:
-                    self.ecs.share_image(share.region, share.resource_id, targets)
-                else:
-                    resource_type = "Image" if kind == "image" else "Snapshot"
-                    ResourceSharingGateway(self.session).associate(
-                        share.region,
-                        share.resource_share_id,
-                        [(resource_type, share.resource_id)],
-                        targets if share.failed_part == "target" else [],
-                    )
-                entry["status"] = "repeated on the user's behalf"
-            except CloudError as failed_again:
-                entry["status"] = f"repeat failed: {failed_again}"
-                summary.errors.append(f"repeating the share of {share.resource_id}: {failed_again}")
+        acting = self.settings.retry_failed_shares and not self.settings.dry_run
+        sharing = ResourceSharingGateway(self.session)
+        for entry, error in refused_shares.repeat(
+            kind, failed, self.settings.sharees, ecs=self.ecs, sharing=sharing, act=acting
+        ):
             summary.failed_shares.append(entry)
-            self.log.decide("failed-share-repeated", **entry)
+            if error is not None:
+                summary.errors.append(f"repeating the share of {entry['resource']}: {error}")
+            decision = "failed-share-repeated" if acting else "failed-share-ready"
+            self.log.decide(decision, dry_run=self.settings.dry_run, **entry)
 
     def _report(
         self, outcome: RoleOutcome, signals: list[ShareSignal], resources: list[EncryptedResource], summary: Summary
@@ -425,15 +379,3 @@ class Engine:
             summary.warnings.append(warning)
             self.log.decide("audit-trail-failed", error=warning)
         self._changes = []
-
-
-def _merged(failed: Iterable[FailedShare]) -> list[FailedShare]:
-    """One entry per refused share of a resource, with all its targets: repeated once, not per target."""
-    merged: dict[tuple[str, str, str | None, str], FailedShare] = {}
-    for share in failed:
-        key = (share.region, share.resource_id, share.resource_share_id, share.failed_part)
-        if key in merged:
-            before = merged[key]
-            share = replace(before, targets=tuple(dict.fromkeys(before.targets + share.targets)))
-        merged[key] = share
-    return list(merged.values())
