@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from typing import Any
 
+from localcloud import paging
 from localcloud.errors import ApiError, invalid, missing
 from localcloud.rpc import Call, operation
 from localcloud.rules.encryption import encryption_of, refusal, share_role_denial
@@ -109,8 +108,7 @@ def describe_images(call: Call) -> dict[str, Any]:
     statuses = {s.strip() for s in statuses_raw.split(",")}
     if "ALL" in statuses and len(statuses) > 1:
         raise invalid("Status", "ALL cannot be combined with other values")
-    page_number = params.int("PageNumber", 1, 1, 1_000_000)
-    page_size = params.int("PageSize", 10, 1, 100)
+    paged = paging.by_number(params)
     uid = call.caller.account_uid
     settle(call.context)  # a share association that settled to Associated makes the image visible
     via_shares = shared_with(call.cloud, uid, "Image", region)
@@ -131,12 +129,9 @@ def describe_images(call: Call) -> dict[str, Any]:
         if "ALL" not in statuses and image.status not in statuses:
             continue
         found.append(image)
-    start = (page_number - 1) * page_size
     return {
-        "Images": {"Image": [_image_body(call, i) for i in found[start : start + page_size]]},
-        "TotalCount": len(found),
-        "PageNumber": page_number,
-        "PageSize": page_size,
+        "Images": {"Image": [_image_body(call, i) for i in paged.take(found)]},
+        **paged.fields(len(found)),
         "RegionId": region,
     }
 
@@ -209,30 +204,21 @@ def describe_snapshots(call: Call) -> dict[str, Any]:
     body: dict[str, Any] = {"TotalCount": len(found)}
     if params.get("PageNumber") is not None or params.get("PageSize") is not None:
         # Deprecated page-number paging, still accepted.
-        number = params.int("PageNumber", 1, 1, 1_000_000)
-        size = params.int("PageSize", 10, 1, 100)
-        page = found[(number - 1) * size : number * size]
-        body.update(PageNumber=number, PageSize=size)
+        numbered = paging.by_number(params)
+        page = numbered.take(found)
+        body.update(PageNumber=numbered.number, PageSize=numbered.size)
     else:
-        limit = params.int("MaxResults", 10, 1, 100)
-        start = _decode_token(params.get("NextToken"), len(found))
-        page = found[start : start + limit]
-        end = start + limit
-        body["NextToken"] = base64.urlsafe_b64encode(f"snap:{end}".encode()).decode() if end < len(found) else ""
+        tokened = paging.by_token(params, tag="snap:", errors=_SNAPSHOT_TOKEN_ERRORS, default_size=10).take(found)
+        page = tokened.items
+        body["NextToken"] = tokened.next_token
     body["Snapshots"] = {"Snapshot": [_snapshot_body(s) for s in page]}
     return body
 
 
-def _decode_token(token: str | None, total: int) -> int:
-    if token is None:
-        return 0
-    try:
-        start = int(base64.urlsafe_b64decode(token.encode()).decode().removeprefix("snap:"))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise invalid("NextToken", "the token is not one this API returned") from None
-    if not 0 <= start <= total:
-        raise invalid("NextToken", "the token is out of range")
-    return start
+_SNAPSHOT_TOKEN_ERRORS = paging.TokenErrors(
+    malformed=lambda: invalid("NextToken", "the token is not one this API returned"),
+    out_of_range=lambda: invalid("NextToken", "the token is out of range"),
+)
 
 
 # ---- image share permissions ------------------------------------------------------------------
@@ -242,17 +228,13 @@ def _decode_token(token: str | None, total: int) -> int:
 def describe_image_share_permission(call: Call) -> dict[str, Any]:
     region = _region(call)
     image = _own_image(call, region)
-    page_number = call.params.int("PageNumber", 1, 1, 1_000_000)
-    page_size = call.params.int("PageSize", 10, 1, 100)
+    paged = paging.by_number(call.params)
     accounts = list(image.shared_with.items())
-    start = (page_number - 1) * page_size
     return {
         "RegionId": region,
         "ImageId": image.id,
-        "TotalCount": len(accounts),
-        "PageNumber": page_number,
-        "PageSize": page_size,
-        "Accounts": {"Account": [{"AliyunId": uid, "SharedTime": t} for uid, t in accounts[start : start + page_size]]},
+        **paged.fields(len(accounts)),
+        "Accounts": {"Account": [{"AliyunId": uid, "SharedTime": t} for uid, t in paged.take(accounts)]},
         "ShareGroups": {"ShareGroup": []},
     }
 

@@ -9,6 +9,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+from localcloud import paging
 from localcloud.errors import ApiError, invalid
 from localcloud.rpc import Call, operation
 from localcloud.state import KmsKey
@@ -61,10 +62,8 @@ def _alias_arn(key: KmsKey, alias: str) -> str:
 
 
 def _page(call: Call, items: Sequence[T]) -> tuple[list[T], dict[str, Any]]:
-    number = call.params.int("PageNumber", 1, 1, 2**31 - 1)
-    size = call.params.int("PageSize", PAGE_SIZE_DEFAULT, 1, PAGE_SIZE_MAX)
-    start = (number - 1) * size
-    return list(items[start : start + size]), {"TotalCount": len(items), "PageNumber": number, "PageSize": size}
+    page = paging.by_number(call.params, default_size=PAGE_SIZE_DEFAULT, max_size=PAGE_SIZE_MAX, max_number=2**31 - 1)
+    return page.take(items), page.fields(len(items))
 
 
 def _creator_type(key: KmsKey) -> str:

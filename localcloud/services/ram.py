@@ -9,6 +9,7 @@ import re
 import secrets
 from typing import Any, Literal
 
+from localcloud import paging
 from localcloud import policy as policy_lang
 from localcloud.errors import ApiError, invalid
 from localcloud.params import Params
@@ -233,23 +234,8 @@ def delete_role(call: Call) -> dict[str, Any]:
 
 @operation(VERSION, "ListRoles", write=False)
 def list_roles(call: Call) -> dict[str, Any]:
-    p = call.params
-    max_items = p.int("MaxItems", 100, 1, 1000)
-    roles = list(_ram(call).roles.values())
-    start = 0
-    marker = p.get("Marker")
-    if marker is not None:
-        if not marker.isdigit() or int(marker) > len(roles):
-            raise invalid("Marker", "not a marker this API returned")
-        start = int(marker)
-    page = roles[start : start + max_items]
-    body: dict[str, Any] = {
-        "IsTruncated": start + max_items < len(roles),
-        "Roles": {"Role": [_role_body(r, with_document=False) for r in page]},
-    }
-    if body["IsTruncated"]:
-        body["Marker"] = str(start + max_items)
-    return body
+    page = paging.by_marker(call.params, list(_ram(call).roles.values()))
+    return {**page.fields(), "Roles": {"Role": [_role_body(r, with_document=False) for r in page.items]}}
 
 
 # ---------------------------------------------------------------- policies

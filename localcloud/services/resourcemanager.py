@@ -6,13 +6,16 @@ the directory itself and its own account, as the real RD APIs are for the manage
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
+from localcloud import paging
 from localcloud.errors import ApiError, missing
 from localcloud.rpc import Call, operation
 from localcloud.state import ResourceDirectory
 
 VERSION = "2020-03-31"
+
+T = TypeVar("T")
 
 
 def _directory(call: Call) -> ResourceDirectory:
@@ -36,10 +39,9 @@ def _master_only(call: Call, directory: ResourceDirectory) -> None:
         )
 
 
-def _page(call: Call, items: list[Any]) -> tuple[list[Any], int, int]:
-    number = call.params.int("PageNumber", 1, 1, 1_000_000)
-    size = call.params.int("PageSize", 10, 1, 100)
-    return items[(number - 1) * size : number * size], number, size
+def _page(call: Call, items: list[T]) -> tuple[list[T], dict[str, Any]]:
+    page = paging.by_number(call.params)
+    return page.take(items), page.fields(len(items))
 
 
 def _account_body(call: Call, directory: ResourceDirectory, uid: str, *, with_path: bool = True) -> dict[str, Any]:
@@ -131,12 +133,10 @@ def list_accounts(call: Call) -> dict[str, Any]:
     directory = _directory(call)
     _master_only(call, directory)
     uids = list(directory.members)
-    page, number, size = _page(call, uids)
+    page, fields = _page(call, uids)
     return {
         "Accounts": {"Account": [_account_body(call, directory, uid) for uid in page]},
-        "TotalCount": len(uids),
-        "PageNumber": number,
-        "PageSize": size,
+        **fields,
     }
 
 
@@ -152,14 +152,12 @@ def list_folders_for_parent(call: Call) -> dict[str, Any]:
         for f in directory.folders.values()
         if f.parent_id == parent and (keyword is None or keyword.lower() in f.name.lower())
     ]
-    page, number, size = _page(call, folders)
+    page, fields = _page(call, folders)
     return {
         "Folders": {
             "Folder": [{"FolderId": f.id, "FolderName": f.name, "CreateTime": directory.created} for f in page]
         },
-        "TotalCount": len(folders),
-        "PageNumber": number,
-        "PageSize": size,
+        **fields,
     }
 
 
@@ -178,10 +176,8 @@ def list_accounts_for_parent(call: Call) -> dict[str, Any]:
         if folder == parent
         and (keyword is None or keyword.lower() in call.cloud.accounts[uid].name.lower() or keyword in uid)
     ]
-    page, number, size = _page(call, uids)
+    page, fields = _page(call, uids)
     return {
         "Accounts": {"Account": [_account_body(call, directory, uid, with_path=False) for uid in page]},
-        "TotalCount": len(uids),
-        "PageNumber": number,
-        "PageSize": size,
+        **fields,
     }

@@ -6,10 +6,9 @@ The handlers check and record requests; how associations settle and whom a share
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any, Literal
 
+from localcloud import paging
 from localcloud.errors import ApiError
 from localcloud.rpc import Call, operation
 from localcloud.rules.sharing import LIVE, RESOURCE_TYPES, covers, set_status, settle, target_entity_type
@@ -27,22 +26,23 @@ def _bad(code: str, message: str, status: int = 400) -> ApiError:
     return ApiError(status, code, message)
 
 
+def _bad_token() -> ApiError:
+    return _bad("InvalidParameter.NextToken", "The NextToken is invalid.")
+
+
+_TOKEN_ERRORS = paging.TokenErrors(
+    malformed=_bad_token,
+    out_of_range=_bad_token,
+    max_length=256,
+    too_long=lambda: _bad(
+        "InvalidParameter.NextToken.Length", "The maximum length of NextToken exceeds 256 characters."
+    ),
+)
+
+
 def _page(call: Call, items: list[Any]) -> tuple[list[Any], str]:
-    limit = call.params.int("MaxResults", 20, 1, 100)
-    token = call.params.get("NextToken")
-    start = 0
-    if token is not None:
-        if len(token) > 256:
-            raise _bad("InvalidParameter.NextToken.Length", "The maximum length of NextToken exceeds 256 characters.")
-        try:
-            start = int(base64.urlsafe_b64decode(token.encode()).decode().removeprefix("rs:"))
-        except (binascii.Error, ValueError, UnicodeDecodeError):
-            raise _bad("InvalidParameter.NextToken", "The NextToken is invalid.") from None
-        if start < 0 or start > len(items):
-            raise _bad("InvalidParameter.NextToken", "The NextToken is invalid.")
-    end = start + limit
-    next_token = base64.urlsafe_b64encode(f"rs:{end}".encode()).decode() if end < len(items) else ""
-    return items[start:end], next_token
+    page = paging.by_token(call.params, tag="rs:", errors=_TOKEN_ERRORS, default_size=20).take(items)
+    return page.items, page.next_token
 
 
 def _share_ids(call: Call) -> list[str]:
