@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck unit demo clean serve
+.PHONY: test lint typecheck unit demo clean serve bench
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ serve: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m localcloud.demo
+
+# Calls, throughput, cold start and memory against the local cloud (issue 10): bench/README.md.
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 
 clean:

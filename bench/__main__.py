@@ -1,0 +1,584 @@
+"""`python -m bench` (`make bench`): measure sharetrust against the local cloud; write bench/report.json.
+
+Sections (bench/README.md says what each figure means): API calls per scenario against the lower bound,
+throughput of a 1,000-event batch at 50 ms per call against the naive baseline, cold start against the
+import floor, peak memory. Every ratio is taken between runs made in this one invocation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import io
+import json
+import os
+import platform
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alibabacloud_ecs20140526 import models as ecs_models
+from alibabacloud_ecs20140526.client import Client as EcsClient
+from alibabacloud_tea_openapi.models import Config
+
+from bench.estate import AK, HZ, SHARER, Estate, batch_events, environ, image_id, payload, share_event, sharee
+from bench.lowerbound import Floor, floor_for_adds, named_shares
+from bench.naive import Naive
+from localcloud import LocalCloud
+from localcloud.faults import FaultRule
+from localcloud.oracle import can_use
+from sharetrust.entry import reconcile, run
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT = ROOT / "bench" / "report.json"
+LATENCY_MS = 50
+BATCH = Estate(images=100, keys=10, sharees=10, shared_per_image=10)
+BATCH_EVENTS = 1000
+NAIVE_SLICE = 100  # events of the naive baseline measured at 50 ms (the full run would take ~6.5 min)
+SHARETRUST_REPS = 3
+COLD_REPS = 5
+SDK_CLIENT = {
+    "Ecs": "alibabacloud_ecs20140526.client",
+    "Kms": "alibabacloud_kms20160120.client",
+    "Ram": "alibabacloud_ram20150501.client",
+    "Sts": "alibabacloud_sts20150401.client",
+    "ResourceSharing": "alibabacloud_resourcesharing20200110.client",
+    "ResourceManager": "alibabacloud_resourcemanager20200331.client",
+}
+TARGETS = {
+    "cold_start_over_floor_ms": 150,
+    "throughput_ratio_min": 50,
+    "critical_path_factor_max": 2,
+    "peak_memory_mb": 128,
+}
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
+
+
+def unusable(lc: LocalCloud, events: list[dict[str, Any]]) -> list[str]:
+    """Every (sharee, image) the events name that the oracle says the sharee cannot use."""
+    return [
+        f"{uid} {image}: {verdict.reason}"
+        for (_, image), uids in named_shares(events).items()
+        for uid in sorted(uids)
+        if not (verdict := can_use(lc.cloud, uid, image)).usable
+    ]
+
+
+def one_payload(events: list[dict[str, Any]]) -> str:
+    return json.dumps(events[0]) if len(events) == 1 else payload(events)
+
+
+# -- API calls against the lower bound ---------------------------------------------------------------
+@dataclass
+class Scenario:
+    name: str
+    estate: Estate
+    events: list[dict[str, Any]]
+    prepare: Callable[[LocalCloud], None] = field(default=lambda lc: None)
+
+
+def converge_then_share(lc: LocalCloud) -> None:
+    """The steady state of a large account: sharetrust has converged every share; then a new one."""
+    summary = reconcile(environ=environ(lc), log_stream=io.StringIO())
+    if not summary.ok:
+        raise RuntimeError(f"preparing the estate: {summary.errors}")
+    config = Config(access_key_id=AK[0], access_key_secret=AK[1], endpoint=lc.endpoint, protocol="http", region_id=HZ)
+    EcsClient(config).modify_image_share_permission(
+        ecs_models.ModifyImageSharePermissionRequest(region_id=HZ, image_id=image_id(0), add_account=[sharee(1)])
+    )
+
+
+def large_account(images: int) -> Scenario:
+    return Scenario(
+        f"add on an account with {images} shared image(s)",
+        Estate(images=images, keys=min(images, 10), sharees=2, shared_per_image=1),
+        [share_event(0, image_id(0), [sharee(1)])],
+        converge_then_share,
+    )
+
+
+SCENARIOS = [
+    Scenario("one share", Estate(images=1, sharees=1, shared_per_image=1), [share_event(0, image_id(0), [sharee(0)])]),
+    Scenario(
+        "one image to 10 sharees",
+        Estate(images=1, sharees=10, shared_per_image=10),
+        [share_event(0, image_id(0), [sharee(s) for s in range(10)])],
+    ),
+    large_account(1),
+    large_account(500),
+    Scenario("1,000 events over 100 images (one batch)", BATCH, batch_events(BATCH.images, BATCH_EVENTS)),
+]
+
+
+def measure_calls(scenario: Scenario) -> dict[str, Any]:
+    lc = scenario.estate.start()
+    try:
+        scenario.prepare(lc)
+        floor = floor_for_adds(lc.cloud, SHARER, scenario.events)
+        mark = lc.requests.mark()
+        started = time.perf_counter()
+        summary = run([one_payload(scenario.events)], environ=environ(lc), log_stream=io.StringIO())
+        wall = time.perf_counter() - started
+        served = lc.requests.counts(since=mark)
+        calls = Counter(summary.api_calls)
+        return {
+            "scenario": scenario.name,
+            "ok": summary.ok and not unusable(lc, scenario.events),
+            "errors": summary.errors + unusable(lc, scenario.events),
+            "calls": sum(calls.values()),
+            "calls_served": sum(served.values()),
+            "lower_bound": floor.total,
+            "over": sum(calls.values()) - floor.total,
+            "excess": dict(sorted((calls - floor.calls).items())),
+            "short": dict(sorted((floor.calls - calls).items())),
+            "by_action": dict(sorted(calls.items())),
+            "lower_bound_by_action": dict(sorted(floor.calls.items())),
+            "critical_path_calls": floor.depth,
+            "wall_ms_no_latency": ms(wall),
+        }
+    finally:
+        lc.close()
+
+
+# -- throughput at 50 ms ------------------------------------------------------------------------------
+def batch_cloud(latency_ms: int) -> LocalCloud:
+    lc = BATCH.start()
+    if latency_ms:
+        lc.faults.configure([FaultRule("latency", latency_ms=latency_ms)])
+    return lc
+
+
+def sharetrust_batch(events: list[dict[str, Any]], latency_ms: int) -> dict[str, Any]:
+    lc = batch_cloud(latency_ms)
+    try:
+        started = time.perf_counter()
+        summary = run([payload(events)], environ=environ(lc), log_stream=io.StringIO())
+        wall = time.perf_counter() - started
+        return {"wall_s": wall, "calls": sum(summary.api_calls.values()), "unusable": unusable(lc, events)}
+    finally:
+        lc.close()
+
+
+def naive_batch(events: list[dict[str, Any]], latency_ms: int) -> dict[str, Any]:
+    lc = batch_cloud(latency_ms)
+    try:
+        naive = Naive(lc.endpoint, AK)
+        started = time.perf_counter()
+        naive.handle(events)
+        wall = time.perf_counter() - started
+        return {"wall_s": wall, "calls": sum(naive.calls.values()), "unusable": unusable(lc, events)}
+    finally:
+        lc.close()
+
+
+def throughput(naive_full: bool, floor: Floor) -> dict[str, Any]:
+    events = batch_events(BATCH.images, BATCH_EVENTS)
+    sliced = events[:NAIVE_SLICE]
+    runs: list[dict[str, Any]] = []
+    slice_at_latency = naive_batch(sliced, LATENCY_MS)
+    runs.append(sharetrust_batch(events, LATENCY_MS))
+    slice_at_zero = naive_batch(sliced, 0)
+    full_at_zero = naive_batch(events, 0)
+    for _ in range(SHARETRUST_REPS - 1):
+        runs.append(sharetrust_batch(events, LATENCY_MS))
+    # A strictly sequential client waits each call's latency once: wall(L) = wall(0) + calls × cost(L),
+    # where cost(L), a call's latency as the client sees it (L plus timer slack), is measured on the slice.
+    per_call = (slice_at_latency["wall_s"] - slice_at_zero["wall_s"]) / slice_at_latency["calls"]
+    naive_wall = full_at_zero["wall_s"] + full_at_zero["calls"] * per_call
+    measured_full = naive_batch(events, LATENCY_MS) if naive_full else None
+    if measured_full is not None:
+        naive_wall = measured_full["wall_s"]
+    sharetrust_wall = statistics.median(r["wall_s"] for r in runs)
+    critical = floor.depth * LATENCY_MS / 1000
+    return {
+        "latency_ms": LATENCY_MS,
+        "events": BATCH_EVENTS,
+        "sharetrust_wall_s": round(sharetrust_wall, 3),
+        "sharetrust_runs_s": [round(r["wall_s"], 3) for r in runs],
+        "sharetrust_calls": runs[0]["calls"],
+        "sharetrust_serial_depth": round(sharetrust_wall / per_call, 1),
+        "naive_wall_s": round(naive_wall, 2),
+        "naive_wall_measured": measured_full is not None,
+        "naive_calls": full_at_zero["calls"],
+        "naive_full_wall_s_no_latency": round(full_at_zero["wall_s"], 3),
+        "naive_slice_events": NAIVE_SLICE,
+        "naive_slice_calls": slice_at_latency["calls"],
+        "naive_slice_wall_s": round(slice_at_latency["wall_s"], 3),
+        "naive_slice_wall_s_no_latency": round(slice_at_zero["wall_s"], 3),
+        "per_call_latency_ms": ms(per_call),
+        "ratio": round(naive_wall / sharetrust_wall, 1),
+        "critical_path_calls": floor.depth,
+        "critical_path_s": round(critical, 3),
+        "over_critical_path": round(sharetrust_wall / critical, 1),
+        "unusable": {
+            "sharetrust": sum(len(r["unusable"]) for r in runs),
+            "naive_full": len(full_at_zero["unusable"]),
+            "naive_slice": len(slice_at_latency["unusable"]),
+        },
+    }
+
+
+# -- cold start and memory (fresh interpreters) --------------------------------------------------------
+def child_env(lc: LocalCloud, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "SHARETRUST_", "PYTHON"))}
+    for proxy in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
+        env.pop(proxy, None)
+    env.update(
+        PYTHONPATH=str(ROOT),
+        SHARETRUST_ENDPOINT=lc.url,
+        SHARETRUST_REGIONS=environ(lc)["SHARETRUST_REGIONS"],
+        BENCH_ACCOUNT=SHARER,
+        BENCH_AK=AK[0],
+        BENCH_SECRET=AK[1],
+        **extra,
+    )
+    return env
+
+
+def child(mode: str, argument: str, env: dict[str, str], *flags: str) -> tuple[dict[str, Any], float, str]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, *flags, str(ROOT / "bench" / "child.py"), mode, argument],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"bench child {mode} failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1]), wall, done.stderr
+
+
+def cloud_event(event: dict[str, Any]) -> dict[str, Any]:
+    """The EventBridge CloudEvent that carries an ActionTrail ECS write event."""
+    return {
+        "specversion": "1.0",
+        "id": f"bench-{event['eventId']}",
+        "source": "acs.ecs",
+        "type": "ecs:ActionTrail:ApiCall",
+        "subject": f"acs.ecs:{HZ}:{SHARER}:{event['eventId']}",
+        "time": "2026-11-29T08:00:00+08:00",
+        "data": event,
+        "aliyunaccountid": SHARER,
+        "aliyunregionid": HZ,
+        "aliyuneventbusname": "default",
+        "datacontenttype": "application/json;charset=utf-8",
+    }
+
+
+def imports_in_first_event(stderr: str) -> dict[str, float]:
+    """-X importtime lines after the marker: cumulative ms of each top-level import, by package."""
+    after = stderr.split("MARK handler imported", 1)[-1]
+    by_package: dict[str, float] = {}
+    for line in after.splitlines():
+        found = re.match(r"import time:\s+\d+ \|\s+(\d+) \| ( *)(\S+)", line)
+        if found and found.group(2) == "":
+            package = found.group(3).split(".")[0]
+            by_package[package] = by_package.get(package, 0.0) + int(found.group(1)) / 1000
+    return {k: round(v, 1) for k, v in sorted(by_package.items(), key=lambda kv: -kv[1])}
+
+
+def cold_start() -> dict[str, Any]:
+    estate = Estate(images=1, sharees=1, shared_per_image=1)
+    events = [share_event(0, image_id(0), [sharee(0)])]
+    with tempfile.TemporaryDirectory(prefix="sharetrust-bench-") as tmp:
+        event_file = Path(tmp) / "event.json"
+        event_file.write_text(json.dumps(cloud_event(events[0])))
+        probe = estate.start()
+        floor = floor_for_adds(probe.cloud, SHARER, events)
+        probe.close()
+        needed = sorted({SDK_CLIENT[a.split(":")[0]] for a in floor.calls})
+        warm_cache = str(Path(tmp) / "pycache-warm")
+        results: dict[str, dict[str, list[dict[str, Any]]]] = {"bytecode": {}, "no_bytecode": {}}
+
+        def once(mode: str, cache: str, *flags: str) -> tuple[dict[str, Any], float, str]:
+            lc = estate.start()
+            try:
+                argument = str(event_file) if mode == "coldstart" else ",".join(needed)
+                result, wall, stderr = child(mode, argument, child_env(lc, PYTHONPYCACHEPREFIX=cache), *flags)
+                if mode == "coldstart":
+                    result["errors"] = unusable(lc, events)
+                return result, wall, stderr
+            finally:
+                lc.close()
+
+        # Warm-up: fills the bytecode cache; then one run under -X importtime for the breakdown only.
+        once("coldstart", warm_cache)
+        once("floor", warm_cache)
+        breakdown = imports_in_first_event(once("coldstart", warm_cache, "-X", "importtime")[2])
+        for rep in range(COLD_REPS):
+            for cache_mode in ("bytecode", "no_bytecode"):
+                if cache_mode == "no_bytecode" and rep >= 2:
+                    continue  # compiling from source is slow and steady: two runs are enough
+                for mode in ("coldstart", "floor"):
+                    # Without bytecode: an empty cache of its own, so every module compiles from source.
+                    cache = warm_cache if cache_mode == "bytecode" else str(Path(tmp) / f"cold-{rep}-{mode}")
+                    result, wall, _ = once(mode, cache)
+                    result["process_s"] = wall
+                    results[cache_mode].setdefault(mode, []).append(result)
+
+    def summary(cache_mode: str) -> dict[str, Any]:
+        cold, floor_runs = results[cache_mode]["coldstart"], results[cache_mode]["floor"]
+
+        def med(runs: list[dict[str, Any]], key: str) -> float:
+            return ms(statistics.median(r[key] for r in runs))
+
+        total = statistics.median(r["import_s"] + r["first_event_s"] for r in cold)
+        floor_import = statistics.median(r["import_s"] for r in floor_runs)
+        return {
+            "runs": len(cold),
+            "handler_import_ms": med(cold, "import_s"),
+            "first_event_ms": med(cold, "first_event_s"),
+            "import_plus_first_event_ms": ms(total),
+            "process_ms": med(cold, "process_s"),
+            "floor_import_ms": ms(floor_import),
+            "floor_process_ms": med(floor_runs, "process_s"),
+            "over_floor_ms": ms(total - floor_import),
+        }
+
+    first = results["bytecode"]["coldstart"][0]
+    return {
+        "event": "one ModifyImageSharePermission (one image, one sharee) as an EventBridge CloudEvent",
+        "floor_modules": needed,
+        "imported_sdk_packages": first["sdk_packages"],
+        "floor_sdk_packages": results["bytecode"]["floor"][0]["sdk_packages"],
+        "api_calls": first["api_calls"],
+        "usable": not any(r["errors"] for rs in results.values() for r in rs.get("coldstart", [])),
+        "bytecode": summary("bytecode"),
+        "no_bytecode": summary("no_bytecode"),
+        "first_event_imports_ms": breakdown,
+    }
+
+
+def peak_memory() -> dict[str, Any]:
+    events = batch_events(BATCH.images, BATCH_EVENTS)
+    lc = batch_cloud(0)
+    try:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            handle.write(payload(events))
+        env = child_env(
+            lc,
+            ALIBABA_CLOUD_ACCESS_KEY_ID=AK[0],
+            ALIBABA_CLOUD_ACCESS_KEY_SECRET=AK[1],
+        )
+        result, wall, _ = child("memory", handle.name, env)
+        os.unlink(handle.name)
+        return {
+            "peak_rss_mb": round(result["hwm_kb"] / 1024, 1),
+            "rss_after_import_mb": round(result["hwm_after_import_kb"] / 1024, 1),
+            # ru_maxrss as the child reads it: on Linux it starts at the spawning process's peak (this
+            # bench's), carried across fork and exec, so it is not the handler's own figure.
+            "ru_maxrss_mb": round(result["maxrss_kb"] / 1024, 1),
+            "bench_process_ru_maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "ok": result["ok"] and not unusable(lc, events),
+            "process_s": round(wall, 2),
+        }
+    finally:
+        lc.close()
+
+
+# -- targets and the table ---------------------------------------------------------------------------
+def verdicts(report: dict[str, Any]) -> list[dict[str, Any]]:
+    calls = report["calls"]
+    cold = report["cold_start"]["bytecode"]
+    through = report["throughput"]
+    memory = report["memory"]
+    large = {c["scenario"]: c["calls"] for c in calls if c["scenario"].startswith("add on an account")}
+    over = [c for c in calls if c["over"] > 0]
+    rows = [
+        {
+            "target": "cold start within 150 ms of the import floor",
+            "measured": f"{cold['over_floor_ms']:.0f} ms over",
+            "met": cold["over_floor_ms"] <= TARGETS["cold_start_over_floor_ms"],
+            "by": f"{cold['over_floor_ms'] - TARGETS['cold_start_over_floor_ms']:.0f} ms too slow",
+        },
+        {
+            "target": "API calls equal to the lower bound in every scenario",
+            "measured": ", ".join(f"{c['scenario']}: +{c['over']}" for c in over) or "all equal",
+            "met": not over,
+            "by": f"{len(over)} of {len(calls)} scenarios over",
+        },
+        {
+            "target": "add on a large account: same calls for 1 or 500 shared images",
+            "measured": " vs ".join(str(v) for v in large.values()),
+            "met": len(set(large.values())) == 1,
+            "by": f"{max(large.values()) - min(large.values())} calls more with 500 images",
+        },
+        {
+            "target": "1,000-event batch at 50 ms: ≥ 50× faster than the naive baseline",
+            "measured": f"{through['ratio']}×",
+            "met": through["ratio"] >= TARGETS["throughput_ratio_min"],
+            "by": f"{(1 - through['ratio'] / TARGETS['throughput_ratio_min']) * 100:.0f} % short",
+        },
+        {
+            "target": "1,000-event batch at 50 ms: within 2× of the critical path",
+            "measured": f"{through['over_critical_path']}× ({through['sharetrust_wall_s']} s vs "
+            f"{through['critical_path_s']} s)",
+            "met": through["over_critical_path"] <= TARGETS["critical_path_factor_max"],
+            "by": f"{through['over_critical_path'] / TARGETS['critical_path_factor_max']:.1f}× too slow",
+        },
+        {
+            "target": "peak memory under 128 MB",
+            "measured": f"{memory['peak_rss_mb']} MB",
+            "met": memory["peak_rss_mb"] < TARGETS["peak_memory_mb"],
+            "by": f"{memory['peak_rss_mb'] - TARGETS['peak_memory_mb']:.1f} MB over",
+        },
+        {
+            "target": "reconcile of 2,000 images in 4 regions at 50 ms under 30 s",
+            "measured": "not measured (not in this first bench)",
+            "met": None,
+            "by": "",
+        },
+    ]
+    for row in rows:
+        if row["met"] is not False:
+            row["by"] = ""
+    return rows
+
+
+def table(report: dict[str, Any]) -> str:
+    lines: list[str] = []
+    m = report["machine"]
+    lines.append(f"sharetrust bench — {report['date']} — {m['nproc']} × {m['cpu']}, Python {m['python']}")
+    src = report["source"]
+    dirty = f", {len(src['uncommitted'])} uncommitted file(s) in shared/ functions/" if src["uncommitted"] else ""
+    lines.append(f"sharetrust at {src['commit']}{dirty}")
+    lines.append("")
+    lines.append("API calls per scenario (no latency)")
+    lines.append(f"  {'scenario':<44} {'calls':>6} {'floor':>6} {'over':>5}  excess by action")
+    for c in report["calls"]:
+        excess = ", ".join(f"{k.split(':')[1]} +{v}" for k, v in c["excess"].items()) or "—"
+        lines.append(f"  {c['scenario']:<44} {c['calls']:>6} {c['lower_bound']:>6} {c['over']:>+5}  {excess}")
+    t = report["throughput"]
+    naive_how = "measured" if t["naive_wall_measured"] else f"modelled, {t['naive_slice_events']}-event slice measured"
+    lines.append("")
+    lines.append(f"Throughput: {t['events']} events over 100 images, {t['latency_ms']} ms injected on every call")
+    lines.append(f"  sharetrust        {t['sharetrust_wall_s']:>8.2f} s  {t['sharetrust_calls']:>5} calls")
+    lines.append(f"  naive baseline    {t['naive_wall_s']:>8.2f} s  {t['naive_calls']:>5} calls ({naive_how})")
+    lines.append(f"  ratio             {t['ratio']:>8.1f} ×")
+    lines.append(
+        f"  critical path     {t['critical_path_s']:>8.2f} s  ({t['critical_path_calls']} dependent calls × "
+        f"{t['latency_ms']} ms); sharetrust is {t['over_critical_path']}× it"
+    )
+    lines.append(f"  sharetrust's serial depth ≈ {t['sharetrust_serial_depth']} calls (wall / per-call latency)")
+    cs = report["cold_start"]
+    lines.append("")
+    lines.append("Cold start: fresh interpreter, on-share-event handler, first event (ms, medians)")
+    lines.append(f"  {'':<14} {'import':>8} {'1st event':>10} {'sum':>8} {'process':>8} {'floor':>8} {'over':>7}")
+    for mode in ("bytecode", "no_bytecode"):
+        s = cs[mode]
+        lines.append(
+            f"  {mode.replace('_', ' '):<14} {s['handler_import_ms']:>8.0f} {s['first_event_ms']:>10.0f} "
+            f"{s['import_plus_first_event_ms']:>8.0f} {s['process_ms']:>8.0f} {s['floor_import_ms']:>8.0f} "
+            f"{s['over_floor_ms']:>+7.0f}"
+        )
+    lines.append(f"  floor = importing only {', '.join(x.split('.')[0] for x in cs['floor_modules'])}")
+    lines.append(f"  SDK packages the first event imported: {', '.join(cs['imported_sdk_packages'])}")
+    top = list(cs["first_event_imports_ms"].items())[:6]
+    lines.append("  imports inside the first event (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in top))
+    mem = report["memory"]
+    lines.append("")
+    lines.append(
+        f"Peak memory (VmHWM), 1,000-event batch in a subprocess: {mem['peak_rss_mb']} MB "
+        f"({mem['rss_after_import_mb']} MB after importing sharetrust.entry; its ru_maxrss reads "
+        f"{mem['ru_maxrss_mb']} MB, inherited from this bench's {mem['bench_process_ru_maxrss_mb']} MB)"
+    )
+    lines.append("")
+    lines.append("Targets (issue 10)")
+    for v in report["targets"]:
+        mark = {True: "met   ", False: "MISSED", None: "n/a   "}[v["met"]]
+        by = f" — {v['by']}" if v["by"] else ""
+        lines.append(f"  {mark} {v['target']}: {v['measured']}{by}")
+    lines.append("")
+    lines.append(f"bench took {report['bench_seconds']:.0f} s")
+    return "\n".join(lines)
+
+
+def source() -> dict[str, Any]:
+    """The commit measured, and the files under shared/ and functions/ that differ from it (uncommitted)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--", "shared", "functions"], cwd=ROOT, capture_output=True, text=True
+        )
+    except OSError:
+        return {"commit": "unknown", "uncommitted": []}
+    return {"commit": commit.stdout.strip(), "uncommitted": [line[3:] for line in changed.stdout.splitlines()]}
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(), "system": platform.platform()}
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--naive-full",
+        action="store_true",
+        help="measure the naive baseline's full 1,000-event "
+        "run at 50 ms too (about 6.5 more minutes) instead of modelling it from a slice",
+    )
+    parser.add_argument("--out", type=Path, default=REPORT)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    report: dict[str, Any] = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "source": source(),
+    }
+    progress("bench: API calls per scenario…")
+    report["calls"] = [measure_calls(s) for s in SCENARIOS]
+    batch_floor = Floor(
+        Counter(report["calls"][-1]["lower_bound_by_action"]), report["calls"][-1]["critical_path_calls"]
+    )
+    progress("bench: throughput at 50 ms…")
+    report["throughput"] = throughput(args.naive_full, batch_floor)
+    progress("bench: cold start…")
+    report["cold_start"] = cold_start()
+    progress("bench: peak memory…")
+    report["memory"] = peak_memory()
+    report["bench_seconds"] = round(time.perf_counter() - started, 1)
+    report["targets"] = verdicts(report)
+    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    print(table(report))
+    failures = [c["scenario"] for c in report["calls"] if not c["ok"]]
+    if (
+        failures
+        or not report["memory"]["ok"]
+        or not report["cold_start"]["usable"]
+        or any(report["throughput"]["unusable"].values())
+    ):
+        print(f"bench: a run did not converge: {failures or 'see report.json'}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
