@@ -25,7 +25,7 @@ from urllib.parse import unquote
 
 from localcloud import policy
 from localcloud.context import Context, FunctionKey
-from localcloud.errors import ApiError
+from localcloud.errors import ApiError, bad_request, forbidden, not_found, throttled, unavailable
 from localcloud.faults import FaultRule
 from localcloud.pipeline import Protocol, Route
 from localcloud.rpc import Caller, authenticate
@@ -113,15 +113,13 @@ def _credentials_for(cloud: Cloud, function: Function, request_id: str) -> Crede
     with cloud.lock:
         role = cloud.ram_of(function.account_uid).roles.get(function.role.lower())
         if role is None:
-            raise ApiError(
-                403,
+            raise forbidden(
                 "AccessDenied",
                 f"FC cannot assume role acs:ram::{function.account_uid}:role/{function.role.lower()} "
                 f"of function {function.service}/{function.name}: the role does not exist.",
             )
         if policy.evaluate_trust(role.trust_policy, "Service", FC_SERVICE, {}) != "allow":
-            raise ApiError(
-                403,
+            raise forbidden(
                 "AccessDenied",
                 f"FC cannot assume role {role.arn} of function {function.service}/{function.name}: "
                 f"its trust policy does not trust Service {FC_SERVICE}.",
@@ -223,6 +221,10 @@ def _as_bytes(result: Any) -> bytes:
     return json.dumps(result).encode()
 
 
+def _function_not_found(service: str, name: str) -> ApiError:
+    return not_found("FunctionNotFound", f"function '{name}' does not exist in service '{service}'")
+
+
 def invoke(ctx: Context, key: FunctionKey, payload: bytes, request_id: str | None = None) -> bytes:
     """Runs a function synchronously in this thread and returns its response bytes.
 
@@ -233,7 +235,7 @@ def invoke(ctx: Context, key: FunctionKey, payload: bytes, request_id: str | Non
     with ctx.cloud.lock:
         function = ctx.cloud.functions.get(key)
         if function is None:
-            raise ApiError(404, "FunctionNotFound", f"function '{key[2]}' does not exist in service '{key[1]}'")
+            raise _function_not_found(key[1], key[2])
         region = ctx.cloud.settings.default_region
     credentials = _credentials_for(ctx.cloud, function, request_id)
     handler = _load_handler(function.handler)
@@ -278,22 +280,21 @@ def _error(error: ApiError, request_id: str) -> HttpResponse:
 def _authenticate(ctx: Context, request: HttpRequest, path: str) -> Caller:
     for header in ("authorization", "date"):
         if not request.headers.get(header):
-            raise ApiError(400, "MissingRequiredHeader", f"required HTTP header {header} was not specified")
+            raise bad_request("MissingRequiredHeader", f"required HTTP header {header} was not specified")
     scheme, _, credential = request.headers["authorization"].partition(" ")
     access_key_id, _, signature = credential.partition(":")
     if scheme != "FC" or not access_key_id or not signature:
-        raise ApiError(403, "SignatureNotMatch", "The Authorization header is not of the form 'FC <AK>:<sig>'.")
+        raise forbidden("SignatureNotMatch", "The Authorization header is not of the form 'FC <AK>:<sig>'.")
     try:
         caller, secret = authenticate(ctx.cloud, access_key_id, request.headers.get("x-fc-security-token"))
     except ApiError as error:
         if error.code == "InvalidAccessKeyId.NotFound":
-            raise ApiError(403, "InvalidAccessKeyID", f"invalid access key ID '{access_key_id}'") from None
+            raise forbidden("InvalidAccessKeyID", f"invalid access key ID '{access_key_id}'") from None
         # UNCONFIRMED: FC's code for a bad STS token; AccessDenied is its generic 403.
-        raise ApiError(403, "AccessDenied", f"invalid security token: {error.message}") from None
+        raise forbidden("AccessDenied", f"invalid security token: {error.message}") from None
     expected = fc_signature(secret, request.method, path, request.headers)
     if not hmac.compare_digest(expected, signature):
-        raise ApiError(
-            403,
+        raise forbidden(
             "SignatureNotMatch",
             "The request signature we calculated does not match the signature you provided. "
             "Check your access key and signing method",
@@ -321,7 +322,7 @@ class FunctionCompute(Protocol["_Invocation | None"]):
         path = unquote(request.path)
         match = _INVOKE_PATH.match(path)
         if match is None or request.method != "POST":
-            refusal = ApiError(400, "PathNotSupported", f"'{path}' against '{request.method}' is not supported")
+            refusal = bad_request("PathNotSupported", f"'{path}' against '{request.method}' is not supported")
             return Route("Unsupported", None, refusal=refusal)
         return Route("InvokeFunction", _Invocation(match.group(1), match.group(2)))
 
@@ -330,8 +331,8 @@ class FunctionCompute(Protocol["_Invocation | None"]):
 
     def fault(self, rule: FaultRule, route: Route[_Invocation | None]) -> ApiError:
         if rule.kind == "throttle":
-            return ApiError(429, "ResourceExhausted", "Rate exceeded")
-        return ApiError(503, "ResourceThrottled", "Reserve resource exceeded limit")
+            return throttled(429, "ResourceExhausted", "Rate exceeded")
+        return unavailable("ResourceThrottled", "Reserve resource exceeded limit")
 
     def answer(self, ctx: Context, request: HttpRequest, route: Route[_Invocation | None]) -> HttpResponse:
         invocation, caller = route.target, route.caller
@@ -353,25 +354,25 @@ def _invoke_http(
     uid = caller.account_uid
     with ctx.cloud.lock:
         if not any(k[0] == uid and k[1] == service for k in ctx.cloud.functions):
-            raise ApiError(404, "ServiceNotFound", f"service '{service}' does not exist")
+            raise not_found("ServiceNotFound", f"service '{service}' does not exist")
         if qualifier != "LATEST":
             # Versions and aliases are not modelled: only LATEST exists.
             if qualifier.isdigit():
-                raise ApiError(404, "VersionNotFound", f"version '{qualifier}' of service '{service}' does not exist")
-            raise ApiError(404, "AliasNotFound", f"alias '{qualifier}' of service '{service}' does not exist")
+                raise not_found("VersionNotFound", f"version '{qualifier}' of service '{service}' does not exist")
+            raise not_found("AliasNotFound", f"alias '{qualifier}' of service '{service}' does not exist")
         if (uid, service, name) not in ctx.cloud.functions:
-            raise ApiError(404, "FunctionNotFound", f"function '{name}' does not exist in service '{service}'")
+            raise _function_not_found(service, name)
         resource = f"acs:fc:{ctx.cloud.settings.default_region}:{uid}:services/{service}.{qualifier}/functions/{name}"
         if not caller_allowed(ctx.cloud, caller, "fc:InvokeFunction", resource):
-            raise ApiError(
-                403, "AccessDenied", f"the caller is not authorized to perform 'fc:InvokeFunction' on '{resource}'"
+            raise forbidden(
+                "AccessDenied", f"the caller is not authorized to perform 'fc:InvokeFunction' on '{resource}'"
             )
     kind = request.headers.get("x-fc-invocation-type", "Sync")
     if kind not in ("Sync", "Async"):
-        raise ApiError(400, "InvalidArgument", f"x-fc-invocation-type {kind!r} must be Sync or Async")
+        raise bad_request("InvalidArgument", f"x-fc-invocation-type {kind!r} must be Sync or Async")
     limit = ASYNC_PAYLOAD_LIMIT if kind == "Async" else SYNC_PAYLOAD_LIMIT
     if len(request.body) > limit:
-        raise ApiError(400, "EntityTooLarge", f"payload size exceeds maximum allowed size ({limit} bytes)")
+        raise bad_request("EntityTooLarge", f"payload size exceeds maximum allowed size ({limit} bytes)")
     headers = {"X-Fc-Request-Id": request_id}
     key = (uid, service, name)
     if kind == "Async":

@@ -6,7 +6,7 @@ import builtins
 import re
 from collections.abc import Mapping
 
-from localcloud.errors import ApiError, invalid, missing
+from localcloud.errors import bad_request, invalid, missing
 
 _INDEXED = re.compile(r"^(\d+)(?:\.(.+))?$")
 
@@ -59,10 +59,10 @@ class Params:
                 continue
             match = _INDEXED.match(key[len(head) :])
             if match is None:
-                raise ApiError(400, "InvalidParameter", f"Malformed repeated parameter {key!r}.")
+                raise bad_request("InvalidParameter", f"Malformed repeated parameter {key!r}.")
             index = builtins.int(match.group(1))
             if index < 1:
-                raise ApiError(400, "InvalidParameter", f"Repeated parameter {key!r} must start at 1.")
+                raise bad_request("InvalidParameter", f"Repeated parameter {key!r} must start at 1.")
             found.setdefault(index, {})[match.group(2) or ""] = value
         return found
 

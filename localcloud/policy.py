@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Literal
 
-from localcloud.errors import ApiError
+from localcloud.errors import ApiError, bad_request
 
 if TYPE_CHECKING:
     from localcloud.state import Cloud
@@ -52,7 +52,7 @@ _OTHER_OPS = {
 
 
 def _malformed(why: str) -> ApiError:
-    return ApiError(400, "MalformedPolicyDocument", f"The policy document is malformed: {why}")
+    return bad_request("MalformedPolicyDocument", f"The policy document is malformed: {why}")
 
 
 def _strings(value: Any, where: str) -> list[str]:

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 
 from localcloud import actiontrail
 from localcloud.context import Context
-from localcloud.errors import ApiError
+from localcloud.errors import ApiError, bad_request, throttled, unavailable
 from localcloud.faults import FaultRule
 from localcloud.params import Params
 from localcloud.pipeline import Protocol, Route
@@ -112,8 +112,7 @@ class Pop(Protocol[Rpc]):
             signing="V1" if is_v1 else "ACS3",
         )
         if op is None:
-            route.refusal = ApiError(
-                400,
+            route.refusal = bad_request(
                 "InvalidAction.NotFound",
                 f"Specified api {action!r} of version {version!r} is not found.",
             )
@@ -133,7 +132,7 @@ class Pop(Protocol[Rpc]):
             business = {k: v for k, v in all_params.items() if k not in _V1_COMMON}
         else:
             if "authorization" not in request.headers:
-                raise ApiError(400, "MissingSecurityHeader", "The Authorization header is missing.")
+                raise bad_request("MissingSecurityHeader", "The Authorization header is missing.")
             access_key_id, _, _ = parse_acs3_authorization(request.headers["authorization"])
             caller, secret = authenticate(ctx.cloud, access_key_id, request.headers.get("x-acs-security-token"))
             route.caller = caller
@@ -163,13 +162,13 @@ class Pop(Protocol[Rpc]):
 
     def fault(self, rule: FaultRule, route: Route[Rpc]) -> ApiError:
         if rule.kind == "throttle":
-            return ApiError(
+            return throttled(
                 400,
                 "Throttling.User",
                 "Request was denied due to user flow control.",
                 retry_after_ms=rule.retry_after_ms,
             )
-        return ApiError(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
+        return unavailable("ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
 
     def answer(self, ctx: Context, request: HttpRequest, route: Route[Rpc]) -> HttpResponse:
         op, call = route.target.operation, route.target.call

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from localcloud.context import Context
-from localcloud.errors import ApiError
+from localcloud.errors import bad_request, not_found
 from localcloud.params import Params
 from localcloud.state import Account, Cloud, Session
 
@@ -82,7 +82,7 @@ class Call:
     def region(self) -> str:
         region = self.params.get("RegionId") or self._host_region() or self.cloud.settings.default_region
         if self.product.regional and region not in self.cloud.regions:
-            raise ApiError(400, "InvalidRegionId.NotFound", f"The specified RegionId {region!r} does not exist.")
+            raise bad_request("InvalidRegionId.NotFound", f"The specified RegionId {region!r} does not exist.")
         return region
 
     def _host_region(self) -> str | None:
@@ -128,11 +128,11 @@ def authenticate(cloud: Cloud, access_key_id: str, security_token: str | None) -
         if session is not None:
             if not security_token:
                 # production-facts.md "Signing and common errors" (and the POP common error codes).
-                raise ApiError(400, "MissingSecurityToken", "SecurityToken is mandatory for this action.")
+                raise bad_request("MissingSecurityToken", "SecurityToken is mandatory for this action.")
             if security_token != session.token:
-                raise ApiError(400, "InvalidSecurityToken.MismatchWithAccessKey", "The security token does not match.")
+                raise bad_request("InvalidSecurityToken.MismatchWithAccessKey", "The security token does not match.")
             if session.expires_at < time.time():
-                raise ApiError(400, "InvalidSecurityToken.Expired", "The security token has expired.")
+                raise bad_request("InvalidSecurityToken.Expired", "The security token has expired.")
             caller = Caller(
                 session.account_uid,
                 access_key_id,
@@ -151,12 +151,11 @@ def authenticate(cloud: Cloud, access_key_id: str, security_token: str | None) -
                 # not documented. Looked in production-facts.md, sdk-wire.md, the POP common error codes
                 # (help.aliyun.com document 53438, as quoted by SDKs and Terraform's provider) and SDK
                 # issues; the documented code that fits is "the token does not match the AccessKey".
-                raise ApiError(
-                    400,
+                raise bad_request(
                     "InvalidSecurityToken.MismatchWithAccessKey",
                     "The security token does not match the AccessKey: a long-term AccessKey takes no token.",
                 )
             if key.user is None:
                 return Caller(account.uid, key.id, "root-account", account.uid, "root"), key.secret
             return Caller(account.uid, key.id, "ram-user", f"{account.uid}:{key.user}", key.user), key.secret
-    raise ApiError(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
+    raise not_found("InvalidAccessKeyId.NotFound", "Specified access key is not found.")

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from urllib.parse import quote
 
-from localcloud.errors import ApiError
+from localcloud.errors import ApiError, bad_request, incomplete_signature
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
@@ -36,8 +36,7 @@ def pct(value: str) -> str:
 
 
 def _mismatch(detail: str) -> ApiError:
-    return ApiError(
-        400,
+    return bad_request(
         "SignatureDoesNotMatch",
         f"Specified signature is not matched with our calculation. {detail}",
     )
@@ -47,17 +46,17 @@ def parse_acs3_authorization(header: str) -> tuple[str, list[str], str]:
     """Returns (access key id, signed header names, signature) of an ACS3 Authorization header."""
     prefix = "ACS3-HMAC-SHA256 "
     if not header.startswith(prefix):
-        raise ApiError(400, "IncompleteSignature", "The request signature does not conform to Aliyun standards.")
+        raise incomplete_signature("The request signature does not conform to Aliyun standards.")
     fields: dict[str, str] = {}
     for part in header[len(prefix) :].split(","):
         key, sep, value = part.strip().partition("=")
         if not sep:
-            raise ApiError(400, "IncompleteSignature", f"Malformed Authorization element {part!r}.")
+            raise incomplete_signature(f"Malformed Authorization element {part!r}.")
         fields[key] = value
     try:
         return fields["Credential"], fields["SignedHeaders"].split(";"), fields["Signature"]
     except KeyError as missing:
-        raise ApiError(400, "IncompleteSignature", f"Authorization lacks {missing.args[0]}.") from None
+        raise incomplete_signature(f"Authorization lacks {missing.args[0]}.") from None
 
 
 def acs3_signature(
@@ -89,13 +88,13 @@ def verify_acs3(
     """Raises SignatureDoesNotMatch unless the ACS3-HMAC-SHA256 signature is right. Headers are lowercase."""
     _, signed, signature = parse_acs3_authorization(headers.get("authorization", ""))
     if signed != sorted(signed):
-        raise ApiError(400, "IncompleteSignature", "SignedHeaders must be sorted.")
+        raise incomplete_signature("SignedHeaders must be sorted.")
     body_hash = hashlib.sha256(body).hexdigest()
     if headers.get("x-acs-content-sha256", body_hash) != body_hash:
         raise _mismatch("x-acs-content-sha256 does not match the body.")
     for required in ("x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce"):
         if required not in signed:
-            raise ApiError(400, "IncompleteSignature", f"Header {required} must be signed.")
+            raise incomplete_signature(f"Header {required} must be signed.")
     expected = acs3_signature(secret, method, pathname, query, headers, signed, body_hash)
     if not hmac.compare_digest(expected, signature):
         raise _mismatch("")
@@ -111,7 +110,7 @@ def rpc_v1_signature(secret: str, method: str, params: Mapping[str, str]) -> str
 def verify_rpc_v1(secret: str, method: str, params: Mapping[str, str]) -> None:
     """Raises unless the RPC V1 HMAC-SHA1 `Signature` over query and form params is right."""
     if params.get("SignatureMethod") != "HMAC-SHA1" or params.get("SignatureVersion") != "1.0":
-        raise ApiError(400, "InvalidSignatureMethod", "Only HMAC-SHA1 signature version 1.0 is supported.")
+        raise bad_request("InvalidSignatureMethod", "Only HMAC-SHA1 signature version 1.0 is supported.")
     expected = rpc_v1_signature(secret, method, params)
     if not hmac.compare_digest(expected, params.get("Signature", "")):
         raise _mismatch("")
@@ -154,15 +153,15 @@ def check_timestamp(value: str | None, name: str, now: float | None = None) -> f
     """
     if not value:
         # The common code form Missing{ParameterName} (POP common error codes).
-        raise ApiError(400, f"Missing{name}", f"{name} is mandatory for this action.")
+        raise bad_request(f"Missing{name}", f"{name} is mandatory for this action.")
     try:
         sent = datetime.strptime(value, POP_TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc).timestamp()
     except ValueError:
-        raise ApiError(
-            400, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted."
+        raise bad_request(
+            "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted."
         ) from None
     if abs(sent - (time.time() if now is None else now)) > MAX_CLOCK_SKEW:
-        raise ApiError(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
+        raise bad_request("InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
     return sent
 
 
@@ -195,13 +194,13 @@ class NonceLedger:
     def claim(self, access_key_id: str, nonce: str, sent: float) -> None:
         """Records the nonce of a request signed at `sent`; raises SignatureNonceUsed if it was seen."""
         if not nonce:
-            raise ApiError(400, "MissingSignatureNonce", "SignatureNonce is mandatory for this action.")
+            raise bad_request("MissingSignatureNonce", "SignatureNonce is mandatory for this action.")
         key = (access_key_id, nonce)
         now = self._clock()
         with self._lock:
             self._forget(now)
             if key in self._expiry:
-                raise ApiError(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
+                raise bad_request("SignatureNonceUsed", "Specified signature nonce was used already.")
             forget_at = max(sent, now) + self._window
             self._expiry[key] = forget_at
             heapq.heappush(self._queue, (forget_at, key))

@@ -24,7 +24,7 @@ import lz4.block
 
 from localcloud import logproto, logtriggers
 from localcloud.context import Context
-from localcloud.errors import ApiError
+from localcloud.errors import ApiError, bad_request, not_found, throttled, unauthorized, unavailable
 from localcloud.faults import FaultRule
 from localcloud.pipeline import Protocol, Route
 from localcloud.rpc import Caller, authenticate
@@ -50,7 +50,7 @@ _RAM_ACTIONS = {
 
 
 def _param_invalid(name: str, value: str) -> ApiError:
-    return ApiError(400, "ParameterInvalid", f"{name} : {value} pair is invalid")
+    return bad_request("ParameterInvalid", f"{name} : {value} pair is invalid")
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def _route(method: str, path: str, query: dict[str, str]) -> _Route:
                 raise _param_invalid("type", kind)
             return _Route(action, logstore, parts[3])
     # UNCONFIRMED: the real service's answer for an unknown URI; 4xx keeps the SDK from retrying.
-    raise ApiError(400, "ParameterInvalid", f"localcloud does not emulate {method} {path}")
+    raise bad_request("ParameterInvalid", f"localcloud does not emulate {method} {path}")
 
 
 def _request_id() -> str:
@@ -91,23 +91,23 @@ def _error(error: ApiError, request_id: str) -> HttpResponse:
 def _check_headers(request: HttpRequest) -> None:
     headers = request.headers
     if headers.get("x-log-apiversion") != API_VERSION:
-        raise ApiError(400, "InvalidAPIVersion", f"x-log-apiversion {headers.get('x-log-apiversion')} is unsupported.")
+        raise bad_request("InvalidAPIVersion", f"x-log-apiversion {headers.get('x-log-apiversion')} is unsupported.")
     method = headers.get("x-log-signaturemethod")
     if method is None:
-        raise ApiError(400, "MissingSignatureMethod", "x-log-signaturemethod does not exist in http header.")
+        raise bad_request("MissingSignatureMethod", "x-log-signaturemethod does not exist in http header.")
     if method != "hmac-sha1":
-        raise ApiError(400, "InvalidSignatureMethod", f"signature method {method} is unsupported.")
+        raise bad_request("InvalidSignatureMethod", f"signature method {method} is unsupported.")
     date = headers.get("x-log-date") or headers.get("date")  # x-log-date wins when present
     if not headers.get("date") or not date:
-        raise ApiError(400, "MissingDate", "Date does not exist in http header.")
+        raise bad_request("MissingDate", "Date does not exist in http header.")
     try:
         sent = parsedate_to_datetime(date).timestamp()
     except (TypeError, ValueError):
         # SLS "Error codes" page (Oct 2023): 400 InvalidRequestTime; older pages said InvalidDateFormat.
-        raise ApiError(400, "InvalidRequestTime", f"Request time {date} not follow RFC822 spec.") from None
+        raise bad_request("InvalidRequestTime", f"Request time {date} not follow RFC822 spec.") from None
     if abs(sent - time.time()) > MAX_CLOCK_SKEW:
-        raise ApiError(
-            400, "RequestTimeExpired", f"Request time {date} has been expired while server time is {time.ctime()}."
+        raise bad_request(
+            "RequestTimeExpired", f"Request time {date} has been expired while server time is {time.ctime()}."
         )
 
 
@@ -117,26 +117,26 @@ def _authenticate(ctx: Context, request: HttpRequest, path: str, query: dict[str
     access_key_id, _, signature = credential.partition(":")
     if scheme != "LOG" or not access_key_id or not signature:
         # AuthV4 (`SLS4-HMAC-SHA256`) is not verified by localcloud: refuse rather than trust it.
-        raise ApiError(400, "ParameterInvalid", f"Http extend authorization : {authorization} pair is invalid")
+        raise bad_request("ParameterInvalid", f"Http extend authorization : {authorization} pair is invalid")
     _check_headers(request)
     try:
         caller, secret = authenticate(ctx.cloud, access_key_id, request.headers.get("x-acs-security-token"))
     except ApiError as error:
         if error.code == "InvalidAccessKeyId.NotFound":
-            raise ApiError(401, "Unauthorized", f"AccessKeyId not found: {access_key_id}") from None
+            raise unauthorized("Unauthorized", f"AccessKeyId not found: {access_key_id}") from None
         if error.code == "InvalidSecurityToken.Expired":
-            raise ApiError(401, "Unauthorized", "The security token you provided has expired.") from None
-        raise ApiError(401, "Unauthorized", "The security token you provided is invalid.") from None
+            raise unauthorized("Unauthorized", "The security token you provided has expired.") from None
+        raise unauthorized("Unauthorized", "The security token you provided is invalid.") from None
     expected = sls_signature(secret, request.method, path, query, request.headers)
     if not hmac.compare_digest(expected, signature):
-        raise ApiError(401, "SignatureNotMatch", f"Signature {signature} is not matched.")
+        raise unauthorized("SignatureNotMatch", f"Signature {signature} is not matched.")
     return caller
 
 
 def _project_name(request: HttpRequest) -> str:
     host = request.headers.get("host", "").rsplit(":", 1)[0] if request.headers.get("host") else ""
     if not host:
-        raise ApiError(400, "MissingHost", "Host does not exist in http header.")
+        raise bad_request("MissingHost", "Host does not exist in http header.")
     return host.split(".", 1)[0]
 
 
@@ -171,9 +171,9 @@ class LogService(Protocol[_Target]):
     def fault(self, rule: FaultRule, route: Route[_Target]) -> ApiError:
         if rule.kind == "throttle":
             quota = "WriteQuotaExceed" if route.action == "PutLogs" else "ReadQuotaExceed"
-            return ApiError(403, quota, f"{quota.replace('QuotaExceed', '')} quota is exceeded.")
+            return throttled(403, quota, f"{quota.replace('QuotaExceed', '')} quota is exceeded.")
         # Note: the SDK retries 5xx ten times with 1 s sleeps.
-        return ApiError(503, "ServerBusy", "The server is busy, please try again later.")
+        return unavailable("ServerBusy", "The server is busy, please try again later.")
 
     def answer(self, ctx: Context, request: HttpRequest, route: Route[_Target]) -> HttpResponse:
         target, caller = route.target, route.caller
@@ -196,15 +196,15 @@ def _dispatch(ctx: Context, request: HttpRequest, route: _Route, caller: Caller,
         project = ctx.cloud.sls_projects.get(name)
         if project is None:
             # Docs spell it ProjectNotExists; the SDKs' own function tests expect ProjectNotExist.
-            raise ApiError(404, "ProjectNotExist", f"The Project does not exist : {name}")
+            raise not_found("ProjectNotExist", f"The Project does not exist : {name}")
         resource = f"acs:log:{project.region}:{project.owner}:project/{name}/logstore/{route.logstore}"
         ram_action = _RAM_ACTIONS[route.action]
         if caller.account_uid != project.owner or not caller_allowed(ctx.cloud, caller, ram_action, resource):
             # UNCONFIRMED: status of a RAM denial (401 Unauthorized, as for other auth failures).
-            raise ApiError(401, "Unauthorized", f"denied by sts or ram, action: {ram_action}, resource: {resource}")
+            raise unauthorized("Unauthorized", f"denied by sts or ram, action: {ram_action}, resource: {resource}")
         store = project.logstores.get(route.logstore)
         if store is None:
-            raise ApiError(404, "LogStoreNotExist", f"logstore {route.logstore} does not exist")
+            raise not_found("LogStoreNotExist", f"logstore {route.logstore} does not exist")
         if route.action == "ListShards":
             return _list_shards(store)
         if route.action == "PutLogs":
@@ -225,7 +225,7 @@ def _dispatch(ctx: Context, request: HttpRequest, route: _Route, caller: Caller,
 
 def _shard(store: Logstore, raw: str) -> Shard:
     if not raw.isdigit() or int(raw) >= len(store.shards):
-        raise ApiError(404, "ShardNotExist", f"Shard {raw} does not exist")
+        raise not_found("ShardNotExist", f"Shard {raw} does not exist")
     return store.shards[int(raw)]
 
 
@@ -251,29 +251,31 @@ def _list_shards(store: Logstore) -> HttpResponse:
     )
 
 
+def _bad_raw_size() -> ApiError:
+    return bad_request("InvalidBodyRawSize", "x-log-bodyrawsize is invalid.")
+
+
 def _decompress(request: HttpRequest) -> bytes:
     headers, body = request.headers, request.body
     content_type = headers.get("content-type", "")
     if not content_type:
-        raise ApiError(400, "MissingContentType", "Content-Type does not exist in http header when body is not empty.")
+        raise bad_request("MissingContentType", "Content-Type does not exist in http header when body is not empty.")
     if content_type.split(";")[0].strip() != "application/x-protobuf":
         # SLS common error codes: 415 InvalidContentType (production-facts.md "Signing and common errors").
         raise ApiError(415, "InvalidContentType", f"Content-Type {content_type} is unsupported.")
     md5 = headers.get("content-md5")
     if md5 is not None and md5.upper() != hashlib.md5(body).hexdigest().upper():
         # UNCONFIRMED: the code for a Content-MD5 mismatch.
-        raise ApiError(400, "InvalidContentMD5", "Content-MD5 does not match the body.")
+        raise bad_request("InvalidContentMD5", "Content-MD5 does not match the body.")
     compress = headers.get("x-log-compresstype", "")
     raw_size_text = headers.get("x-log-bodyrawsize")
     if raw_size_text is None:
         if compress:
-            raise ApiError(
-                400, "MissingBodyRawSize", "x-log-bodyrawsize does not exist in header when it is necessary."
-            )
+            raise bad_request("MissingBodyRawSize", "x-log-bodyrawsize does not exist in header when it is necessary.")
         raw_size = len(body)
     else:
         if not raw_size_text.isdigit() or int(raw_size_text) > MAX_RAW_BODY:
-            raise ApiError(400, "InvalidBodyRawSize", "x-log-bodyrawsize is invalid.")
+            raise _bad_raw_size()
         raw_size = int(raw_size_text)
     raw: bytes
     try:
@@ -284,23 +286,23 @@ def _decompress(request: HttpRequest) -> bytes:
         elif compress == "":
             raw = body
         else:
-            raise ApiError(400, "InvalidCompressType", f"x-log-compresstype {compress} is unsupported.")
+            raise bad_request("InvalidCompressType", f"x-log-compresstype {compress} is unsupported.")
     except (lz4.block.LZ4BlockError, zlib.error) as bad:
         # UNCONFIRMED: the code for an undecodable compressed body.
-        raise ApiError(400, "PostBodyUncompressError", f"the {compress} body cannot be decompressed: {bad}") from None
+        raise bad_request("PostBodyUncompressError", f"the {compress} body cannot be decompressed: {bad}") from None
     if len(raw) != raw_size:
-        raise ApiError(400, "InvalidBodyRawSize", "x-log-bodyrawsize is invalid.")
+        raise _bad_raw_size()
     return raw
 
 
 def _put_logs(request: HttpRequest, store: Logstore, routed: bool, query: dict[str, str]) -> HttpResponse:
     if not request.body:
-        raise ApiError(400, "PostBodyInvalid", "The request body is empty.")
+        raise bad_request("PostBodyInvalid", "The request body is empty.")
     raw = _decompress(request)
     try:
         group = logproto.decode_log_group(raw)
     except logproto.ProtoError as bad:
-        raise ApiError(400, "PostBodyInvalid", f"The request body is not a valid LogGroup: {bad}") from None
+        raise bad_request("PostBodyInvalid", f"The request body is not a valid LogGroup: {bad}") from None
     if routed:
         key = query.get("key", "")
         try:
@@ -322,7 +324,7 @@ def _position(shard: Shard, cursor: str, name: str) -> int:
     except ValueError:
         raise _param_invalid(name, cursor) from None
     if position > len(shard.groups):
-        raise ApiError(400, "InvalidCursor", f"{name} {cursor} is out of range")
+        raise bad_request("InvalidCursor", f"{name} {cursor} is out of range")
     return max(position, 0)  # before the first retained group reads from the beginning
 
 

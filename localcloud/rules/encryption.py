@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Literal
 
 from localcloud import policy
-from localcloud.errors import ApiError
+from localcloud.errors import ApiError, forbidden
 from localcloud.state import SNAPSHOT_ROLE, Cloud, Image, Snapshot
 
 Encryption = Literal["plain", "cmk", "service"]
@@ -29,16 +29,14 @@ def refusal(cloud: Cloud, resource: Image | Snapshot) -> ApiError | None:
     if not encrypted:
         return None
     if isinstance(resource, Image) and len(resource.disks) > 1:
-        return ApiError(
-            403,
+        return forbidden(
             "OperationDeined.FullImage",  # sic: production's spelling
             "The encrypted image contains multiple snapshots, which do not support share.",
         )
     for snapshot in encrypted:
         key = cloud.keys.get(snapshot.kms_key_id) if snapshot.kms_key_id else None
         if key is not None and key.state != "Enabled":
-            return ApiError(
-                403,
+            return forbidden(
                 "InvalidParameter.KMSKeyId.CMKNotEnabled",
                 f"The CMK {key.id} is {key.state}; the key must be enabled to share the encrypted resource.",
             )

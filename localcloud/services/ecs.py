@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from localcloud import paging
-from localcloud.errors import ApiError, invalid, missing
+from localcloud.errors import ApiError, bad_request, forbidden, invalid, missing, not_found
 from localcloud.rpc import Call, operation
 from localcloud.rules.encryption import encryption_of, refusal, share_role_denial
 from localcloud.rules.sharing import settle, shared_with
@@ -40,7 +40,7 @@ def _region(call: Call) -> str:
 
 
 def _image_not_found(image_id: str) -> ApiError:
-    return ApiError(404, "InvalidImageId.NotFound", f"The specified ImageId {image_id} does not exist.")
+    return not_found("InvalidImageId.NotFound", f"The specified ImageId {image_id} does not exist.")
 
 
 def _own_image(call: Call, region: str) -> Image:
@@ -142,7 +142,7 @@ def describe_images(call: Call) -> dict[str, Any]:
 def _snapshot_ids(raw: str | None) -> set[str] | None:
     if raw is None:
         return None
-    malformed = ApiError(403, "InvalidSnapshotIds.Malformed", "The specified parameter SnapshotIds is not valid.")
+    malformed = forbidden("InvalidSnapshotIds.Malformed", "The specified parameter SnapshotIds is not valid.")
     try:
         ids = json.loads(raw)
     except ValueError:
@@ -250,20 +250,19 @@ def modify_image_share_permission(call: Call) -> dict[str, Any]:
     remove = list(dict.fromkeys(call.params.list("RemoveAccount")))[:MAX_ACCOUNTS_PER_CALL]
     if call.params.get("IsPublic") is not None or call.params.get("LaunchPermission") is not None:
         # Community images and LaunchPermission are not emulated; refuse rather than ignore.
-        raise ApiError(400, "InvalidParameter", "IsPublic and LaunchPermission are not supported by this emulator.")
+        raise bad_request("InvalidParameter", "IsPublic and LaunchPermission are not supported by this emulator.")
     for uid in add:
         if uid == owner:
-            raise ApiError(404, "InvalidAccount.Forbbiden", "The image cannot be shared with its own account.")
+            raise not_found("InvalidAccount.Forbbiden", "The image cannot be shared with its own account.")
     for uid in add + remove:
         if uid not in call.cloud.accounts:
-            raise ApiError(404, "InvalidAccount.NotFound", f"The specified account {uid} does not exist.")
+            raise not_found("InvalidAccount.NotFound", f"The specified account {uid} does not exist.")
     result = {u: t for u, t in image.shared_with.items() if u not in remove}
     now = now_iso()
     for uid in add:
         result.setdefault(uid, now)
     if len(result) > MAX_SHAREES_PER_IMAGE:
-        raise ApiError(
-            403,
+        raise forbidden(
             "QuotaExceed.ShareImageUser",
             f"The image would be shared with more than {MAX_SHAREES_PER_IMAGE} accounts.",
         )
@@ -273,8 +272,7 @@ def modify_image_share_permission(call: Call) -> dict[str, Any]:
             raise refused
         encryption = encryption_of(call.cloud, image)
         if encryption == "service":
-            raise ApiError(
-                403,
+            raise forbidden(
                 "InvalidOperation.ServiceKeyEncryptedImageUnsupported",
                 "Images encrypted with a service key cannot be shared. Copy the image with a "
                 "customer master key (CMK) and share the copy.",
@@ -282,8 +280,8 @@ def modify_image_share_permission(call: Call) -> dict[str, Any]:
         if encryption == "cmk":
             denial = share_role_denial(call.cloud, owner, IMAGE_ROLE, add)
             if denial is not None:
-                raise ApiError(403, "AssumeRoleError", denial)
+                raise forbidden("AssumeRoleError", denial)
     if call.params.bool("DryRun"):
-        raise ApiError(400, "DryRunOperation", "Request validation has been passed with DryRun flag set.")
+        raise bad_request("DryRunOperation", "Request validation has been passed with DryRun flag set.")
     image.shared_with = result  # applied only after every check passed: nothing half-applied
     return {}

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from localcloud import paging
-from localcloud.errors import ApiError, invalid
+from localcloud.errors import invalid, not_found
 from localcloud.rpc import Call, operation
 from localcloud.state import KmsKey
 
@@ -50,11 +50,11 @@ def _resolve(call: Call, key_id: str) -> KmsKey:
                 return key
         # UNCONFIRMED which code DescribeKey gives for an unknown alias; Terraform expects either this
         # or Forbidden.KeyNotFound, so the alias-specific one is used.
-        raise ApiError(404, "Forbidden.AliasNotFound", "The specified Alias is not found.")
+        raise not_found("Forbidden.AliasNotFound", "The specified Alias is not found.")
     for key in keys:
         if key.id == key_id:
             return key
-    raise ApiError(404, "Forbidden.KeyNotFound", "The specified Key is not found.")
+    raise not_found("Forbidden.KeyNotFound", "The specified Key is not found.")
 
 
 def _alias_arn(key: KmsKey, alias: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from localcloud import paging
 from localcloud import policy as policy_lang
-from localcloud.errors import ApiError, invalid
+from localcloud.errors import bad_request, conflict, invalid, not_found
 from localcloud.params import Params
 from localcloud.rpc import Call, operation
 from localcloud.state import Attachment, Policy, PolicyVersion, RamAccount, Role, now_iso
@@ -45,15 +45,12 @@ PolicyType = Literal["Custom", "System"]
 def _name(params: Params, param: str, kind: str, pattern: re.Pattern[str], limit: int) -> str:
     value = params.require(param)
     if len(value) > limit:
-        raise ApiError(
-            400,
+        raise bad_request(
             f"InvalidParameter.{kind}.Length",
             f'The parameter - "{kind}" beyond the length limit. It must be 1 to {limit} characters in length.',
         )
     if not pattern.match(value):
-        raise ApiError(
-            400, f"InvalidParameter.{kind}.InvalidChars", f'The parameter - "{kind}" contains invalid chars.'
-        )
+        raise bad_request(f"InvalidParameter.{kind}.InvalidChars", f'The parameter - "{kind}" contains invalid chars.')
     return value
 
 
@@ -76,8 +73,8 @@ def _policy_type(params: Params) -> PolicyType:
 def _description(params: Params, param: str) -> str | None:
     value = params.get(param)
     if value is not None and len(value) > DESCRIPTION_MAX:
-        raise ApiError(
-            400, f"InvalidParameter.{param}.Length", f"The parameter {param} must be 1 to {DESCRIPTION_MAX} characters."
+        raise bad_request(
+            f"InvalidParameter.{param}.Length", f"The parameter {param} must be 1 to {DESCRIPTION_MAX} characters."
         )
     return value
 
@@ -85,8 +82,7 @@ def _description(params: Params, param: str) -> str | None:
 def _trust_document(params: Params, param: str) -> str:
     text = params.require(param)
     if len(text) > TRUST_POLICY_MAX_CHARS:
-        raise ApiError(
-            400,
+        raise bad_request(
             f"InvalidParameter.{param}.Length",
             f"The parameter {param} is longer than {TRUST_POLICY_MAX_CHARS} characters.",
         )
@@ -97,8 +93,7 @@ def _trust_document(params: Params, param: str) -> str:
 def _permission_document(params: Params) -> str:
     text = params.require("PolicyDocument")
     if len(text.encode("utf-8")) > POLICY_DOCUMENT_MAX_BYTES:
-        raise ApiError(
-            400,
+        raise bad_request(
             "InvalidParameter.PolicyDocument.Length",
             f"The parameter PolicyDocument is longer than {POLICY_DOCUMENT_MAX_BYTES} bytes.",
         )
@@ -116,14 +111,14 @@ def _ram(call: Call) -> RamAccount:
 def _role(call: Call, name: str) -> Role:
     role = _ram(call).roles.get(name.lower())
     if role is None:
-        raise ApiError(404, "EntityNotExist.Role", f"The role does not exist: {name}.")
+        raise not_found("EntityNotExist.Role", f"The role does not exist: {name}.")
     return role
 
 
 def _policy(call: Call, name: str, kind: PolicyType) -> Policy:
     found = call.cloud.system_policies.get(name) if kind == "System" else _ram(call).policies.get(name)
     if found is None:
-        raise ApiError(404, "EntityNotExist.Policy", f"The policy does not exist: {name}.")
+        raise not_found("EntityNotExist.Policy", f"The policy does not exist: {name}.")
     return found
 
 
@@ -131,7 +126,7 @@ def _version(policy: Policy, version_id: str) -> PolicyVersion:
     for version in policy.versions:
         if version.id == version_id:
             return version
-    raise ApiError(404, "EntityNotExist.Policy.Version", f"The policy version does not exist: {version_id}.")
+    raise not_found("EntityNotExist.Policy.Version", f"The policy version does not exist: {version_id}.")
 
 
 # ---------------------------------------------------------------- response shapes
@@ -183,9 +178,9 @@ def create_role(call: Call) -> dict[str, Any]:
     p.bool("AllowConsoleLogin")
     ram = _ram(call)
     if name.lower() in ram.roles:
-        raise ApiError(409, "EntityAlreadyExists.Role", "The role does already EXIST.")
+        raise conflict("EntityAlreadyExists.Role", "The role does already EXIST.")
     if len(ram.roles) >= MAX_ROLES_PER_ACCOUNT:
-        raise ApiError(409, "LimitExceeded.Role", f"An account may have at most {MAX_ROLES_PER_ACCOUNT} roles.")
+        raise conflict("LimitExceeded.Role", f"An account may have at most {MAX_ROLES_PER_ACCOUNT} roles.")
     role = Role(name, f"3{secrets.randbelow(10**17):017d}", call.caller.account_uid, document, description, duration)
     ram.roles[name.lower()] = role
     return {"Role": _role_body(role)}
@@ -226,7 +221,7 @@ def delete_role(call: Call) -> dict[str, Any]:
     ram = _ram(call)
     if ram.attachments.get(role.name.lower()):
         # DeleteRole's documented 409 (RAM API reference, DeleteRole "Error codes", Jul 2025).
-        raise ApiError(409, "DeleteConflict.Role.Policy", "The role can not be deleted while it has attached policies.")
+        raise conflict("DeleteConflict.Role.Policy", "The role can not be deleted while it has attached policies.")
     del ram.roles[role.name.lower()]
     ram.attachments.pop(role.name.lower(), None)
     return {}
@@ -249,7 +244,7 @@ def create_policy(call: Call) -> dict[str, Any]:
     description = _description(p, "Description") or ""
     ram = _ram(call)
     if name in ram.policies:
-        raise ApiError(409, "EntityAlreadyExists.Policy", f"The policy already exists: {name}.")
+        raise conflict("EntityAlreadyExists.Policy", f"The policy already exists: {name}.")
     policy = Policy(name, "Custom", description, [PolicyVersion("v1", document, True)], 2)
     ram.policies[name] = policy
     return {
@@ -296,10 +291,10 @@ def delete_policy(call: Call) -> dict[str, Any]:
         # attaches policies to roles only); DeleteConflict.Policy.User is the documented code for "still
         # attached" and one Terraform's alicloud provider retries DeletePolicy on. DeleteConflict.Role.Policy
         # is DeleteRole's code (its own "Error codes" table), not DeletePolicy's.
-        raise ApiError(409, "DeleteConflict.Policy.User", "The policy must not be attached to any user, group or role.")
+        raise conflict("DeleteConflict.Policy.User", "The policy must not be attached to any user, group or role.")
     if len(policy.versions) > 1 and not cascade:
-        raise ApiError(
-            409, "DeleteConflict.Policy.Version", "You must delete all non-default versions before deleting the policy."
+        raise conflict(
+            "DeleteConflict.Policy.Version", "You must delete all non-default versions before deleting the policy."
         )
     del _ram(call).policies[policy.name]
     return {}
@@ -316,8 +311,7 @@ def create_policy_version(call: Call) -> dict[str, Any]:
         raise invalid("RotateStrategy", f"{strategy!r} is not one of {', '.join(ROTATE_STRATEGIES)}")
     if len(policy.versions) >= MAX_POLICY_VERSIONS:
         if strategy == "None":
-            raise ApiError(
-                409,
+            raise conflict(
                 "LimitExceeded.Policy.Version",
                 f"Exceeded the maximum number of versions ({MAX_POLICY_VERSIONS}) of a policy.",
             )
@@ -356,9 +350,7 @@ def delete_policy_version(call: Call) -> dict[str, Any]:
     policy = _policy(call, _policy_name(p), "Custom")
     version = _version(policy, p.require("VersionId"))
     if version.is_default:
-        raise ApiError(
-            409, "DeleteConflict.Policy.Version.Default", "The default version of a policy can not be deleted."
-        )
+        raise conflict("DeleteConflict.Policy.Version.Default", "The default version of a policy can not be deleted.")
     policy.versions.remove(version)
     policy.updated = now_iso()
     return {}
@@ -388,10 +380,10 @@ def attach_policy_to_role(call: Call) -> dict[str, Any]:
     attached = _ram(call).attachments.setdefault(role.name.lower(), [])
     if any(a.policy_type == kind and a.policy_name == policy.name for a in attached):
         # UNCONFIRMED status: 409 inferred from the other EntityAlreadyExists codes.
-        raise ApiError(409, "EntityAlreadyExists.Role.Policy", "The policy is already attached to the role.")
+        raise conflict("EntityAlreadyExists.Role.Policy", "The policy is already attached to the role.")
     limit = MAX_SYSTEM_ATTACHED if kind == "System" else call.cloud.settings.ram_custom_policies_per_role
     if sum(1 for a in attached if a.policy_type == kind) >= limit:
-        raise ApiError(409, "LimitExceeded.Role.Policy", f"A role may have at most {limit} {kind} policies attached.")
+        raise conflict("LimitExceeded.Role.Policy", f"A role may have at most {limit} {kind} policies attached.")
     attached.append(Attachment(kind, policy.name))
     return {}
 
@@ -409,7 +401,7 @@ def detach_policy_from_role(call: Call) -> dict[str, Any]:
             attached.remove(attachment)
             return {}
     # UNCONFIRMED status: 404 like the other EntityNotExist codes.
-    raise ApiError(404, "EntityNotExist.Role.Policy", "The policy is not attached to the role.")
+    raise not_found("EntityNotExist.Role.Policy", "The policy is not attached to the role.")
 
 
 @operation(VERSION, "ListPoliciesForRole", write=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from localcloud import paging
-from localcloud.errors import ApiError, missing
+from localcloud.errors import forbidden, missing, not_found
 from localcloud.rpc import Call, operation
 from localcloud.state import ResourceDirectory
 
@@ -21,8 +21,7 @@ T = TypeVar("T")
 def _directory(call: Call) -> ResourceDirectory:
     directory = call.cloud.directory_of(call.caller.account_uid)
     if directory is None:
-        raise ApiError(
-            404,
+        raise not_found(
             "EntityNotExists.ResourceDirectory",
             "The resource directory for the account is not enabled. We recommend that you first "
             "enable the resource directory for the account.",
@@ -34,8 +33,8 @@ def _master_only(call: Call, directory: ResourceDirectory) -> None:
     if call.caller.account_uid != directory.master_uid:
         # The docs only say "only the management account ... can call this operation"; the
         # error code a member gets is UNCONFIRMED. `NoPermission` (403) is chosen.
-        raise ApiError(
-            403, "NoPermission", "Only the management account of the resource directory can perform this operation."
+        raise forbidden(
+            "NoPermission", "Only the management account of the resource directory can perform this operation."
         )
 
 
@@ -64,15 +63,14 @@ def _account_body(call: Call, directory: ResourceDirectory, uid: str, *, with_pa
 
 def _folder(directory: ResourceDirectory, folder_id: str) -> None:
     if folder_id not in directory.folders:
-        raise ApiError(404, "EntityNotExists.Folder", f"The folder {folder_id} does not exist.")
+        raise not_found("EntityNotExists.Folder", f"The folder {folder_id} does not exist.")
 
 
 @operation(VERSION, "GetResourceDirectory", write=False)
 def get_resource_directory(call: Call) -> dict[str, Any]:
     directory = call.cloud.directory_of(call.caller.account_uid)
     if directory is None:
-        raise ApiError(
-            404,
+        raise not_found(
             "ResourceDirectoryNotInUse",
             "The specified account is not an Alibaba Cloud account or a member account of the resource directory.",
         )
@@ -119,7 +117,7 @@ def get_account(call: Call) -> dict[str, Any]:
     if uid != call.caller.account_uid:
         _master_only(call, directory)
     if uid not in directory.members:
-        raise ApiError(404, "EntityNotExists.Account", "This resource directory account does not exist.")
+        raise not_found("EntityNotExists.Account", "This resource directory account does not exist.")
     body = _account_body(call, directory, uid)
     body["AccountName"] = f"{call.cloud.accounts[uid].name}@example.com"
     body["Location"] = "/".join(

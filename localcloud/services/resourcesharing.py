@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from localcloud import paging
-from localcloud.errors import ApiError
+from localcloud.errors import ApiError, bad_request, conflict, not_found
 from localcloud.rpc import Call, operation
 from localcloud.rules.sharing import LIVE, RESOURCE_TYPES, covers, set_status, settle, target_entity_type
 from localcloud.state import Association, ResourceShare, now_iso
@@ -22,19 +22,15 @@ DEFAULT_PERMISSIONS = {"Image": "AliyunRSDefaultPermissionImage", "Snapshot": "A
 # ---- request parsing --------------------------------------------------------------------------
 
 
-def _bad(code: str, message: str, status: int = 400) -> ApiError:
-    return ApiError(status, code, message)
-
-
 def _bad_token() -> ApiError:
-    return _bad("InvalidParameter.NextToken", "The NextToken is invalid.")
+    return bad_request("InvalidParameter.NextToken", "The NextToken is invalid.")
 
 
 _TOKEN_ERRORS = paging.TokenErrors(
     malformed=_bad_token,
     out_of_range=_bad_token,
     max_length=256,
-    too_long=lambda: _bad(
+    too_long=lambda: bad_request(
         "InvalidParameter.NextToken.Length", "The maximum length of NextToken exceeds 256 characters."
     ),
 )
@@ -48,46 +44,50 @@ def _page(call: Call, items: list[Any]) -> tuple[list[Any], str]:
 def _share_ids(call: Call) -> list[str]:
     ids = call.params.list("ResourceShareIds")
     if len(ids) > 5:
-        raise _bad("InvalidParameter.ResourceShareIds.Length", "The maximum length of ResourceShareIds exceeds 5.")
+        raise bad_request(
+            "InvalidParameter.ResourceShareIds.Length", "The maximum length of ResourceShareIds exceeds 5."
+        )
     if len(set(ids)) != len(ids):
-        raise _bad("InvalidParameter.ResourceShareIds.Duplicate", "The ResourceShareIds contains duplicate values.")
+        raise bad_request(
+            "InvalidParameter.ResourceShareIds.Duplicate", "The ResourceShareIds contains duplicate values."
+        )
     return ids
 
 
 def _check_name(name: str) -> None:
     if len(name) > 50:
-        raise _bad(
+        raise bad_request(
             "InvalidParameter.ResourceShareName.Length",
             "The maximum length of ResourceShareName exceeds 50 characters.",
         )
     # Letters (the console also allows Chinese, so any Unicode letter), digits, `.`, `_`, `-`.
     if not all(ch.isalnum() or ch in "._-" for ch in name):
-        raise _bad("InvalidParameter.ResourceShareName", "The ResourceShareName is invalid.")
+        raise bad_request("InvalidParameter.ResourceShareName", "The ResourceShareName is invalid.")
 
 
 def _resources(call: Call, owner: str, region: str, *, must_exist: bool) -> list[tuple[str, str]]:
     if call.params.list("ResourceArns"):
         # Only ResourceId/ResourceType pairs are emulated; real ARNs cover other products.
-        raise _bad("InvalidParameter", "ResourceArns is not supported by this emulator; use Resources.N.")
+        raise bad_request("InvalidParameter", "ResourceArns is not supported by this emulator; use Resources.N.")
     pairs: list[tuple[str, str]] = []
     for entry in call.params.objects("Resources"):
         rid, rtype = entry.get("ResourceId"), entry.get("ResourceType")
         if not rid or not rtype:
-            raise _bad(
+            raise bad_request(
                 "InvalidParameter.Resources",
                 "The Resources is invalid: ResourceId and ResourceType must be specified in pairs.",
             )
         if rtype not in RESOURCE_TYPES:
-            raise _bad(
+            raise bad_request(
                 "InvalidParameter.ResourceType",
                 f"The ResourceType {rtype!r} is invalid: only Image and Snapshot are supported here.",
             )
         pairs.append((rtype, rid))
     limit = call.cloud.settings.resource_sharing_items_per_call
     if len(pairs) > limit:
-        raise _bad("InvalidParameter.Resources.Length", f"The maximum number of Resources exceeds {limit}.")
+        raise bad_request("InvalidParameter.Resources.Length", f"The maximum number of Resources exceeds {limit}.")
     if len(set(pairs)) != len(pairs):
-        raise _bad("InvalidParameter.Resources.Duplicate", "The Resources contains duplicate values.")
+        raise bad_request("InvalidParameter.Resources.Duplicate", "The Resources contains duplicate values.")
     if must_exist:
         for rtype, rid in pairs:
             store: dict[str, Any] = call.cloud.images if rtype == "Image" else call.cloud.snapshots
@@ -95,7 +95,7 @@ def _resources(call: Call, owner: str, region: str, *, must_exist: bool) -> list
             if found is None or found.owner != owner or found.region != region:
                 # The real service may instead accept it and fail the association (FailureReason
                 # `Unavailable`); rejecting up front is the stricter choice.
-                raise _bad(
+                raise bad_request(
                     "InvalidParameter.Resources",
                     f"The Resources is invalid: {rtype} {rid} does not exist in {region} of this account.",
                 )
@@ -107,9 +107,9 @@ def _targets(call: Call, owner: str, allow_external: bool, *, validate: bool) ->
     targets = call.params.list("Targets")
     limit = call.cloud.settings.resource_sharing_items_per_call
     if len(targets) > limit:
-        raise _bad("InvalidParameter.Targets.Length", f"The maximum number of Targets exceeds {limit}.")
+        raise bad_request("InvalidParameter.Targets.Length", f"The maximum number of Targets exceeds {limit}.")
     if len(set(targets)) != len(targets):
-        raise _bad("InvalidParameter.Targets.Duplicate", "The Targets contains duplicate values.")
+        raise bad_request("InvalidParameter.Targets.Duplicate", "The Targets contains duplicate values.")
     if not validate:
         return [(t, False) for t in targets]
     directory = call.cloud.directory_of(owner)
@@ -117,29 +117,29 @@ def _targets(call: Call, owner: str, allow_external: bool, *, validate: bool) ->
     for target in targets:
         if target.isdigit():
             if target == owner:
-                raise _bad("ShareWithYourself", "You cannot share resources with yourself.", 409)
+                raise conflict("ShareWithYourself", "You cannot share resources with yourself.")
             if target not in call.cloud.accounts:
-                raise _bad("InvalidTarget", f"The shared target {target} does not exist.")
+                raise bad_request("InvalidTarget", f"The shared target {target} does not exist.")
             inside = directory is not None and target in directory.members
             if not inside and not allow_external:
-                raise _bad(
+                raise conflict(
                     "AccountNotInResourceDirectory",
                     f"The account {target} is not a master or a member of a resource directory.",
-                    409,
                 )
             out.append((target, not inside))
         elif target.startswith(("rd-", "fd-", "r-")):
             if directory is None:
-                raise _bad(
+                raise conflict(
                     "AccountNotInResourceDirectory",
                     "The account is not a master or a member of a resource directory.",
-                    409,
                 )
             if target != directory.id and target not in directory.folders:
-                raise _bad("InvalidTarget", f"The shared target {target} does not exist in the resource directory.")
+                raise bad_request(
+                    "InvalidTarget", f"The shared target {target} does not exist in the resource directory."
+                )
             out.append((target, False))
         else:
-            raise _bad("InvalidParameter.Targets", f"The Targets is invalid: {target!r}.")
+            raise bad_request("InvalidParameter.Targets", f"The Targets is invalid: {target!r}.")
     return out
 
 
@@ -148,25 +148,24 @@ def _permissions(call: Call) -> None:
     known = set(DEFAULT_PERMISSIONS.values())
     for name in call.params.list("PermissionNames"):
         if name not in known:
-            raise _bad("EntityNotExists.Permission", f"The resource share permission {name} does not exist.", 404)
+            raise not_found("EntityNotExists.Permission", f"The resource share permission {name} does not exist.")
 
 
 def _own_share(call: Call) -> ResourceShare:
     share_id = call.params.get("ResourceShareId")
     if share_id is None:
-        raise _bad("MissingParameter.ResourceShareId", "You must specify ResourceShareId.")
+        raise bad_request("MissingParameter.ResourceShareId", "You must specify ResourceShareId.")
     share = call.cloud.resource_shares.get(share_id)
     if share is None or share.owner != call.caller.account_uid or share.region != call.region:
-        raise _bad("EntityNotExists.ResourceShare", "The resource share does not exist in the current account.", 404)
+        raise not_found("EntityNotExists.ResourceShare", "The resource share does not exist in the current account.")
     return share
 
 
 def _require_active(share: ResourceShare) -> None:
     if share.status != "Active":
-        raise _bad(
+        raise conflict(
             "ResourceShareStatusMismatchAction",
             "The status of the resource share does not allow the specified operation.",
-            409,
         )
 
 
@@ -257,7 +256,7 @@ def _upsert(
 def create_resource_share(call: Call) -> dict[str, Any]:
     name = call.params.get("ResourceShareName")
     if name is None:
-        raise _bad("MissingParameter.ResourceShareName", "You must specify ResourceShareName.")
+        raise bad_request("MissingParameter.ResourceShareName", "You must specify ResourceShareName.")
     _check_name(name)
     share = ResourceShare(
         call.cloud.new_id("rs", 14),
@@ -276,7 +275,7 @@ def associate_resource_share(call: Call) -> dict[str, Any]:
     share = _own_share(call)
     _require_active(share)
     if not call.params.objects("Resources") and not call.params.list("Targets"):
-        raise _bad("ResourceAndTargetBothEmpty", "Either a resource or a shared target must be specified.")
+        raise bad_request("ResourceAndTargetBothEmpty", "Either a resource or a shared target must be specified.")
     changed = _associate(call, share)
     return {"ResourceShareAssociations": [_assoc_body(share, a) for a in changed]}
 
@@ -285,9 +284,9 @@ def associate_resource_share(call: Call) -> dict[str, Any]:
 def disassociate_resource_share(call: Call) -> dict[str, Any]:
     owner_kind = call.params.get("ResourceOwner", "Self")
     if owner_kind not in ("Self", "OtherAccounts"):
-        raise _bad("InvalidParameter.ResourceOwner", "The ResourceOwner is invalid.")
+        raise bad_request("InvalidParameter.ResourceOwner", "The ResourceOwner is invalid.")
     if not call.params.objects("Resources") and not call.params.list("Targets"):
-        raise _bad("ResourceAndTargetBothEmpty", "Either a resource or a shared target must be specified.")
+        raise bad_request("ResourceAndTargetBothEmpty", "Either a resource or a shared target must be specified.")
     uid = call.caller.account_uid
     if owner_kind == "Self":
         share = _own_share(call)
@@ -301,12 +300,12 @@ def disassociate_resource_share(call: Call) -> dict[str, Any]:
             or found.region != call.region
             or not any(a.entity_id == uid and a.association_type == "Target" for a in found.associations)
         ):
-            raise _bad(
-                "EntityNotExists.ResourceShare", "The resource share does not exist in the current account.", 404
+            raise not_found(
+                "EntityNotExists.ResourceShare", "The resource share does not exist in the current account."
             )
         share = found
         if call.params.objects("Resources") or call.params.list("Targets") != [uid]:
-            raise _bad("OperationNotPermitted", "You do not have permission to do this operation.", 409)
+            raise conflict("OperationNotPermitted", "You do not have permission to do this operation.")
     _require_active(share)
     resources = _resources(call, share.owner, share.region, must_exist=False)
     targets = _targets(call, share.owner, True, validate=False)
@@ -325,7 +324,9 @@ def disassociate_resource_share(call: Call) -> dict[str, Any]:
             None,
         )
         if match is None:
-            raise _bad("DisassociateInvalid", f"You can not disassociate unassociated resource or target {entity_id}.")
+            raise bad_request(
+                "DisassociateInvalid", f"You can not disassociate unassociated resource or target {entity_id}."
+            )
         chosen.append(match)
     for assoc in chosen:
         set_status(assoc, "Disassociating")
@@ -350,14 +351,14 @@ def delete_resource_share(call: Call) -> dict[str, Any]:
 def list_resource_shares(call: Call) -> dict[str, Any]:
     owner_kind = call.params.get("ResourceOwner")
     if owner_kind is None:
-        raise _bad("MissingParameter.ResourceOwner", "You must specify ResourceOwner.")
+        raise bad_request("MissingParameter.ResourceOwner", "You must specify ResourceOwner.")
     if owner_kind not in ("Self", "OtherAccounts"):
-        raise _bad("InvalidParameter.ResourceOwner", "The ResourceOwner is invalid.")
+        raise bad_request("InvalidParameter.ResourceOwner", "The ResourceOwner is invalid.")
     ids = _share_ids(call)
     name = call.params.get("ResourceShareName")
     status = call.params.get("ResourceShareStatus")
     if status is not None and status not in ("Active", "Pending", "Deleting", "Deleted"):
-        raise _bad("InvalidParameter.ResourceShareStatus", "The ResourceShareStatus is invalid.")
+        raise bad_request("InvalidParameter.ResourceShareStatus", "The ResourceShareStatus is invalid.")
     settle(call.context)
     uid, region = call.caller.account_uid, call.region
     shares = []
@@ -390,16 +391,18 @@ def list_resource_shares(call: Call) -> dict[str, Any]:
 def list_resource_share_associations(call: Call) -> dict[str, Any]:
     assoc_type = call.params.get("AssociationType")
     if assoc_type is None:
-        raise _bad("MissingParameter.AssociationType", "You must specify AssociationType.")
+        raise bad_request("MissingParameter.AssociationType", "You must specify AssociationType.")
     if assoc_type not in ("Resource", "Target"):
-        raise _bad("InvalidParameter.AssociationType", "The AssociationType is invalid.")
+        raise bad_request("InvalidParameter.AssociationType", "The AssociationType is invalid.")
     resource_id = call.params.get("ResourceId")
     target = call.params.get("Target")
     if (resource_id and assoc_type != "Resource") or (target and assoc_type != "Target"):
-        raise _bad("ConflictedAssociationType", "The specified ResourceId or Target conflicts with AssociationType.")
+        raise bad_request(
+            "ConflictedAssociationType", "The specified ResourceId or Target conflicts with AssociationType."
+        )
     status = call.params.get("AssociationStatus")
     if status is not None and status not in ("Associating", "Associated", "Failed", "Disassociating", "Disassociated"):
-        raise _bad("InvalidParameter.AssociationStatus", "The AssociationStatus is invalid.")
+        raise bad_request("InvalidParameter.AssociationStatus", "The AssociationStatus is invalid.")
     ids = _share_ids(call)
     settle(call.context)
     uid, region = call.caller.account_uid, call.region

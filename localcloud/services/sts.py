@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from localcloud import policy as policy_lang
-from localcloud.errors import ApiError
+from localcloud.errors import ApiError, bad_request, forbidden, not_found
 from localcloud.rpc import Call, operation
 from localcloud.state import Cloud, Role, Session
 
@@ -47,10 +47,6 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _bad(name: str, message: str) -> ApiError:
-    return ApiError(400, f"InvalidParameter.{name}", message)
-
-
 # AssumeRole is not a write: like CloudTrail's readOnly AssumeRole (Alibaba's eventRW is unconfirmed).
 @operation(VERSION, "AssumeRole", write=False)
 def assume_role(call: Call) -> dict[str, Any]:
@@ -59,41 +55,44 @@ def assume_role(call: Call) -> dict[str, Any]:
     session_name = p.require("RoleSessionName")
     match = _ROLE_ARN.match(arn)
     if match is None:
-        raise _bad("RoleArn", "The parameter RoleArn is wrongly formed.")
+        raise bad_request("InvalidParameter.RoleArn", "The parameter RoleArn is wrongly formed.")
     if not _SESSION_NAME.match(session_name):
-        raise _bad("RoleSessionName", "The parameter RoleSessionName is wrongly formed.")
+        raise bad_request("InvalidParameter.RoleSessionName", "The parameter RoleSessionName is wrongly formed.")
     session_policy = p.get("Policy")
     if session_policy is not None:
         if len(session_policy) > SESSION_POLICY_MAX_CHARS:
-            raise _bad("PolicySize", f"The size of Policy must be smaller than {SESSION_POLICY_MAX_CHARS}.")
+            raise bad_request(
+                "InvalidParameter.PolicySize", f"The size of Policy must be smaller than {SESSION_POLICY_MAX_CHARS}."
+            )
         try:
             policy_lang.validate(session_policy, "permission")
         except ApiError as malformed:
-            raise _bad(
-                "PolicyGrammar", f"The parameter Policy has not passed grammar check: {malformed.message}"
+            raise bad_request(
+                "InvalidParameter.PolicyGrammar",
+                f"The parameter Policy has not passed grammar check: {malformed.message}",
             ) from None
     owner_uid, role_name = match.groups()
     ram = call.cloud.ram.get(owner_uid) if owner_uid in call.cloud.accounts else None
     role = ram.roles.get(role_name.lower()) if ram is not None else None
     if role is None:
-        raise ApiError(404, "EntityNotExist.Role", "The specified Role not exists.")
+        raise not_found("EntityNotExist.Role", "The specified Role not exists.")
     raw_duration = p.get("DurationSeconds")
     duration = DURATION_DEFAULT
     if raw_duration is not None:
         if not raw_duration.isdigit():
-            raise _bad("DurationSeconds", f"DurationSeconds {raw_duration!r} is not an integer.")
+            raise bad_request(
+                "InvalidParameter.DurationSeconds", f"DurationSeconds {raw_duration!r} is not an integer."
+            )
         duration = int(raw_duration)
     if not DURATION_MIN <= duration <= role.max_session_duration:
-        raise _bad(
-            "DurationSeconds",
+        raise bad_request(
+            "InvalidParameter.DurationSeconds",
             f"The Min/Max value of DurationSeconds is {DURATION_MIN}/{role.max_session_duration} seconds.",
         )
     # RAM users and role sessions are judged as their account's root principal (per-user trust is not modelled).
     principal = f"acs:ram::{call.caller.account_uid}:root"
     if policy_lang.evaluate_trust(role.trust_policy, "RAM", principal, {}) != "allow":
-        raise ApiError(
-            403, "NoPermission", "You are not authorized to do this action. You should be authorized by RAM."
-        )
+        raise forbidden("NoPermission", "You are not authorized to do this action. You should be authorized by RAM.")
     session = mint_session(call.cloud, role, session_name, duration)
     body: dict[str, Any] = {
         "Credentials": {
