@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +91,7 @@ def _items(node: dict[str, Any], key: str, where: str) -> list[tuple[str, dict[s
     return out
 
 
-def _check_keys(node: dict[str, Any], allowed: set[str], where: str) -> None:
+def _check_keys(node: dict[str, Any], allowed: AbstractSet[str], where: str) -> None:
     unknown = set(node) - allowed
     if unknown:
         raise SeedError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
@@ -113,9 +115,62 @@ def cloud_from_dict(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
         raise SeedError(f"seed: malformed value ({type(bad).__name__}: {bad})") from None
 
 
+# ---- how a seed is read: a table of top-level sections, and one of account sections -------------
+# Each section is its allowed keys and a small loader; the loaders run in table order, which is the
+# order of dependencies (snapshots before the images that use them, policies before roles, ...).
+
+
+@dataclass
+class _Seeding:
+    """What the loaders build: the cloud, and the fault seed and rules."""
+
+    cloud: Cloud
+    fault_seed: int = 0
+    fault_rules: list[FaultRule] = field(default_factory=list)
+
+    def region_of(self, node: dict[str, Any], where: str) -> str:
+        region = str(node.get("region") or self.cloud.settings.default_region)
+        if region not in self.cloud.regions:
+            raise SeedError(f"{where}.region {region!r} is not one of {self.cloud.regions}")
+        return region
+
+
+@dataclass(frozen=True)
+class _Owner:
+    """An account section's loader gets the seeding and the account the entry belongs to."""
+
+    seeding: _Seeding
+    uid: str
+
+    @property
+    def cloud(self) -> Cloud:
+        return self.seeding.cloud
+
+
+@dataclass(frozen=True)
+class _Section:
+    """An account section: the keys one entry may have, and the loader of one entry.
+
+    A list section (`kms_keys: [...]`) is named `<account>.kms_keys[i]` in errors; a single one
+    (`trail: {...}`) is named `<account>.trail` and skipped when empty."""
+
+    keys: frozenset[str]
+    load: Callable[[_Owner, dict[str, Any], str], None]
+    single: bool = False
+
+
 def _build(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
-    _check_keys(raw, {"settings", "regions", "faults", "accounts", "resource_directories"}, "seed")
-    cloud = Cloud(system_policies=builtin_system_policies())
+    _check_keys(raw, set(_SEED_SECTIONS), "seed")
+    seeding = _Seeding(Cloud(system_policies=builtin_system_policies()))
+    for load in _SEED_SECTIONS.values():
+        load(seeding, raw)
+    return seeding.cloud, seeding.fault_seed, seeding.fault_rules
+
+
+# ---- top-level sections
+
+
+def _settings(seeding: _Seeding, raw: dict[str, Any]) -> None:
     settings = raw.get("settings") or {}
     _check_keys(
         settings,
@@ -125,232 +180,48 @@ def _build(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
     share_check = settings.get("share_check", "role-exists")
     if share_check not in ("role-exists", "role-trusts"):
         raise SeedError(f"settings.share_check must be role-exists or role-trusts, got {share_check!r}")
-    cloud.settings = Settings(
+    seeding.cloud.settings = Settings(
         share_check=share_check,
         resource_sharing_items_per_call=int(settings.get("resource_sharing_items_per_call", 5)),
         default_region=str(settings.get("default_region", "cn-hangzhou")),
         ram_custom_policies_per_role=int(settings.get("ram_custom_policies_per_role", 10)),
     )
-    if cloud.settings.ram_custom_policies_per_role < 1:
+    if seeding.cloud.settings.ram_custom_policies_per_role < 1:
         raise SeedError("settings.ram_custom_policies_per_role must be at least 1")
+
+
+def _regions(seeding: _Seeding, raw: dict[str, Any]) -> None:
+    cloud = seeding.cloud
     if raw.get("regions"):
         cloud.regions = [str(r) for r in raw["regions"]]
     if cloud.settings.default_region not in cloud.regions:
         raise SeedError(f"settings.default_region {cloud.settings.default_region!r} is not in regions")
 
-    def region_of(node: dict[str, Any], where: str) -> str:
-        region = str(node.get("region") or cloud.settings.default_region)
-        if region not in cloud.regions:
-            raise SeedError(f"{where}.region {region!r} is not one of {cloud.regions}")
-        return region
 
+def _accounts(seeding: _Seeding, raw: dict[str, Any]) -> None:
+    cloud = seeding.cloud
     for where, acc in _items(raw, "accounts", "seed"):
-        _check_keys(
-            acc,
-            {
-                "uid",
-                "name",
-                "access_keys",
-                "kms_keys",
-                "snapshots",
-                "images",
-                "roles",
-                "policies",
-                "sls_projects",
-                "trail",
-                "functions",
-                "triggers",
-                "resource_shares",
-            },
-            where,
-        )
+        _check_keys(acc, {"uid", "name", *_ACCOUNT_SECTIONS}, where)
         uid = str(_req(acc, "uid", where))
         if not uid.isdigit():
             raise SeedError(f"{where}.uid must be digits, got {uid!r}")
         if uid in cloud.accounts:
             raise SeedError(f"{where}.uid {uid} appears twice")
-        account = Account(uid, str(acc.get("name", uid)))
-        for kwhere, key in _items(acc, "access_keys", where):
-            _check_keys(key, {"id", "secret", "user"}, kwhere)
-            key_id = str(_req(key, "id", kwhere))
-            account.keys[key_id] = AccessKey(key_id, str(_req(key, "secret", kwhere)), key.get("user"))
-        cloud.accounts[uid] = account
-        for kwhere, key in _items(acc, "kms_keys", where):
-            _check_keys(key, {"id", "region", "aliases", "service", "state", "description"}, kwhere)
-            key_id = str(_req(key, "id", kwhere))
-            aliases = [str(a) for a in key.get("aliases", [])]
-            if key.get("service") and "alias/acs/ecs" not in aliases:
-                aliases.append("alias/acs/ecs")
-            cloud.keys[key_id] = KmsKey(
-                key_id,
-                uid,
-                region_of(key, kwhere),
-                aliases,
-                str(key.get("state", "Enabled")),
-                str(key.get("description", "")),
-            )
-        for swhere, snap in _items(acc, "snapshots", where):
-            _check_keys(snap, {"id", "region", "encrypted", "kms_key_id", "size_gb", "status", "usage", "name"}, swhere)
-            snap_id = str(_req(snap, "id", swhere))
-            key_id = str(snap.get("kms_key_id") or "")
-            if key_id and key_id not in cloud.keys:
-                raise SeedError(f"{swhere}.kms_key_id {key_id!r} is not a seeded KMS key")
-            cloud.snapshots[snap_id] = Snapshot(
-                snap_id,
-                uid,
-                region_of(snap, swhere),
-                bool(snap.get("encrypted", bool(key_id))),
-                key_id,
-                int(snap.get("size_gb", 40)),
-                str(snap.get("status", "accomplished")),
-                str(snap.get("usage", "image")),
-                str(snap.get("name", "")),
-            )
-        for iwhere, img in _items(acc, "images", where):
-            _check_keys(img, {"id", "region", "name", "disks", "shared_with", "status"}, iwhere)
-            image_id = str(_req(img, "id", iwhere))
-            disks: list[DiskMapping] = []
-            for dwhere, disk in _items(img, "disks", iwhere):
-                _check_keys(disk, {"device", "snapshot_id", "size_gb"}, dwhere)
-                snap_id = str(_req(disk, "snapshot_id", dwhere))
-                if snap_id not in cloud.snapshots:
-                    raise SeedError(f"{dwhere}.snapshot_id {snap_id!r} is not a seeded snapshot")
-                disks.append(
-                    DiskMapping(
-                        str(disk.get("device", f"/dev/xvd{chr(97 + len(disks))}")),
-                        snap_id,
-                        int(disk.get("size_gb", cloud.snapshots[snap_id].size_gb)),
-                    )
-                )
-            shared = img.get("shared_with") or {}
-            if isinstance(shared, list):
-                shared = {str(s): "2025-01-01T00:00:00Z" for s in shared}
-            cloud.images[image_id] = Image(
-                image_id,
-                uid,
-                region_of(img, iwhere),
-                str(img.get("name", image_id)),
-                disks,
-                str(img.get("status", "Available")),
-                {str(k): str(v) for k, v in shared.items()},
-            )
-        for swhere, rs in _items(acc, "resource_shares", where):
-            cloud.resource_shares[str(_req(rs, "id", swhere))] = _resource_share(cloud, uid, rs, swhere, region_of)
-        ram = cloud.ram_of(uid)
-        for pwhere, pol in _items(acc, "policies", where):
-            _check_keys(pol, {"name", "description", "document", "versions", "default_index"}, pwhere)
-            name = str(_req(pol, "name", pwhere))
-            versions = _items(pol, "versions", pwhere) or [(pwhere, {"document": _req(pol, "document", pwhere)})]
-            policy = Policy(name, "Custom", str(pol.get("description", "")))
-            numbers: list[int] = []
-            for vwhere, version in versions:
-                _check_keys(version, {"id", "document"}, vwhere)
-                # `id` keeps a dumped policy's version ids (v3..v7 after rotations); v1.. by default.
-                version_id = str(version.get("id") or f"v{len(policy.versions) + 1}")
-                if not (version_id.startswith("v") and version_id[1:].isdigit()):
-                    raise SeedError(f"{vwhere}.id must look like v1, got {version_id!r}")
-                if int(version_id[1:]) in numbers:
-                    raise SeedError(f"{vwhere}.id {version_id} appears twice")
-                numbers.append(int(version_id[1:]))
-                policy.versions.append(PolicyVersion(version_id, _doc(_req(version, "document", vwhere)), False))
-            default_index = int(pol.get("default_index", len(versions) - 1))
-            if not 0 <= default_index < len(versions):
-                raise SeedError(f"{pwhere}.default_index {default_index} is not an index of its versions")
-            policy.versions[default_index].is_default = True
-            policy.next_version = max(numbers) + 1
-            ram.policies[name] = policy
-        for rwhere, role in _items(acc, "roles", where):
-            _check_keys(role, {"name", "id", "trust_policy", "description", "max_session_duration", "policies"}, rwhere)
-            name = str(_req(role, "name", rwhere))
-            ram.roles[name.lower()] = Role(
-                name,
-                str(role.get("id") or f"3{secrets.randbelow(10**17):017d}"),
-                uid,
-                _doc(_req(role, "trust_policy", rwhere)),
-                str(role.get("description", "")),
-                int(role.get("max_session_duration", 3600)),
-            )
-            for awhere, att in _items(role, "policies", rwhere):
-                _check_keys(att, {"type", "name"}, awhere)
-                ptype = str(att.get("type", "Custom"))
-                pname = str(_req(att, "name", awhere))
-                known = cloud.system_policies if ptype == "System" else ram.policies
-                if ptype not in ("System", "Custom") or pname not in known:
-                    raise SeedError(f"{awhere}: no {ptype} policy named {pname!r}")
-                ram.attachments.setdefault(name.lower(), []).append(Attachment(ptype, pname))  # type: ignore[arg-type]
-        for pwhere, proj in _items(acc, "sls_projects", where):
-            _check_keys(proj, {"name", "region", "logstores"}, pwhere)
-            pname = str(_req(proj, "name", pwhere))
-            project = SlsProject(pname, uid, region_of(proj, pwhere))
-            for lwhere, store in _items(proj, "logstores", pwhere):
-                _check_keys(store, {"name", "shards"}, lwhere)
-                lname = str(_req(store, "name", lwhere))
-                project.logstores[lname] = Logstore(lname, [Shard() for _ in range(int(store.get("shards", 2)))])
-            cloud.sls_projects[pname] = project
-        trail = acc.get("trail")
-        if trail:
-            twhere = f"{where}.trail"
-            _check_keys(trail, {"name", "project", "region", "shards"}, twhere)
-            t = Trail(
-                str(_req(trail, "name", twhere)),
-                uid,
-                str(_req(trail, "project", twhere)),
-                region_of(trail, twhere),
-            )
-            project = cloud.sls_projects.setdefault(t.sls_project, SlsProject(t.sls_project, uid, t.region))
-            project.logstores.setdefault(
-                t.logstore, Logstore(t.logstore, [Shard() for _ in range(int(trail.get("shards", 2)))])
-            )
-            cloud.trails.append(t)
-        for fwhere, fn in _items(acc, "functions", where):
-            _check_keys(fn, {"service", "name", "handler", "runtime", "role", "environment", "timeout"}, fwhere)
-            function = Function(
-                uid,
-                str(_req(fn, "service", fwhere)),
-                str(_req(fn, "name", fwhere)),
-                str(_req(fn, "handler", fwhere)),
-                str(fn.get("runtime", "python3.10")),
-                fn.get("role"),
-                {str(k): str(v) for k, v in (fn.get("environment") or {}).items()},
-                int(fn.get("timeout", 60)),
-            )
-            if function.runtime not in ("python3.10", "python3.12", "python3.9"):
-                raise SeedError(f"{fwhere}.runtime {function.runtime!r} is not a Python runtime FC offers")
-            cloud.functions[(uid, function.service, function.name)] = function
-        for twhere, trig in _items(acc, "triggers", where):
-            _check_keys(
-                trig, {"type", "name", "function", "pattern", "project", "logstore", "parameter", "max_retry"}, twhere
-            )
-            target = trig.get("function")
-            if not (isinstance(target, list) and len(target) == 2):
-                raise SeedError(f"{twhere}.function must be [service, function]")
-            fn_key = (uid, str(target[0]), str(target[1]))
-            if fn_key not in cloud.functions:
-                raise SeedError(f"{twhere}.function {target} is not a seeded function of {uid}")
-            kind = trig.get("type")
-            if kind == "eventbridge":
-                cloud.eventbridge_triggers.append(
-                    EventBridgeTrigger(str(_req(trig, "name", twhere)), fn_key, uid, dict(trig.get("pattern") or {}))
-                )
-            elif kind == "log":
-                project_name = str(_req(trig, "project", twhere))
-                logstore = str(_req(trig, "logstore", twhere))
-                sls_project = cloud.sls_projects.get(project_name)
-                if sls_project is None or logstore not in sls_project.logstores:
-                    raise SeedError(f"{twhere}: no logstore {project_name}/{logstore}")
-                cloud.sls_triggers.append(
-                    SlsTrigger(
-                        str(_req(trig, "name", twhere)),
-                        fn_key,
-                        project_name,
-                        logstore,
-                        dict(trig.get("parameter") or {}),
-                        int(trig.get("max_retry", 3)),
-                    )
-                )
+        cloud.accounts[uid] = Account(uid, str(acc.get("name", uid)))
+        owner = _Owner(seeding, uid)
+        for key, section in _ACCOUNT_SECTIONS.items():
+            if section.single:
+                entry = acc.get(key)
+                entries = [(f"{where}.{key}", entry)] if entry else []
             else:
-                raise SeedError(f"{twhere}.type must be eventbridge or log, got {kind!r}")
+                entries = _items(acc, key, where)
+            for ewhere, node in entries:
+                _check_keys(node, section.keys, ewhere)
+                section.load(owner, node, ewhere)
 
+
+def _resource_directories(seeding: _Seeding, raw: dict[str, Any]) -> None:
+    cloud = seeding.cloud
     for dwhere, rd in _items(raw, "resource_directories", "seed"):
         _check_keys(rd, {"id", "master", "root_folder_id", "folders", "members"}, dwhere)
         master = str(_req(rd, "master", dwhere))
@@ -377,28 +248,99 @@ def _build(raw: dict[str, Any]) -> tuple[Cloud, int, list[FaultRule]]:
         directory.members.setdefault(master, directory.root_folder_id)
         cloud.directories[directory.id] = directory
 
+
+def _faults(seeding: _Seeding, raw: dict[str, Any]) -> None:
     faults = raw.get("faults") or {}
     _check_keys(faults, {"seed", "rules"}, "faults")
-    rules = []
     for fwhere, rule in _items(faults, "rules", "faults"):
         try:
-            rules.append(FaultRule.from_dict(rule))
+            seeding.fault_rules.append(FaultRule.from_dict(rule))
         except ValueError as bad:
             raise SeedError(f"{fwhere}: {bad}") from None
-    return cloud, int(faults.get("seed", 0)), rules
+    seeding.fault_seed = int(faults.get("seed", 0))
 
 
-def _resource_share(
-    cloud: Cloud, uid: str, rs: dict[str, Any], where: str, region_of: Callable[[dict[str, Any], str], str]
-) -> ResourceShare:
+# ---- account sections, one entry each
+
+
+def _access_key(owner: _Owner, key: dict[str, Any], where: str) -> None:
+    key_id = str(_req(key, "id", where))
+    owner.cloud.accounts[owner.uid].keys[key_id] = AccessKey(key_id, str(_req(key, "secret", where)), key.get("user"))
+
+
+def _kms_key(owner: _Owner, key: dict[str, Any], where: str) -> None:
+    key_id = str(_req(key, "id", where))
+    aliases = [str(a) for a in key.get("aliases", [])]
+    if key.get("service") and "alias/acs/ecs" not in aliases:
+        aliases.append("alias/acs/ecs")
+    owner.cloud.keys[key_id] = KmsKey(
+        key_id,
+        owner.uid,
+        owner.seeding.region_of(key, where),
+        aliases,
+        str(key.get("state", "Enabled")),
+        str(key.get("description", "")),
+    )
+
+
+def _snapshot(owner: _Owner, snap: dict[str, Any], where: str) -> None:
+    cloud = owner.cloud
+    snap_id = str(_req(snap, "id", where))
+    key_id = str(snap.get("kms_key_id") or "")
+    if key_id and key_id not in cloud.keys:
+        raise SeedError(f"{where}.kms_key_id {key_id!r} is not a seeded KMS key")
+    cloud.snapshots[snap_id] = Snapshot(
+        snap_id,
+        owner.uid,
+        owner.seeding.region_of(snap, where),
+        bool(snap.get("encrypted", bool(key_id))),
+        key_id,
+        int(snap.get("size_gb", 40)),
+        str(snap.get("status", "accomplished")),
+        str(snap.get("usage", "image")),
+        str(snap.get("name", "")),
+    )
+
+
+def _image(owner: _Owner, img: dict[str, Any], where: str) -> None:
+    cloud = owner.cloud
+    image_id = str(_req(img, "id", where))
+    disks: list[DiskMapping] = []
+    for dwhere, disk in _items(img, "disks", where):
+        _check_keys(disk, {"device", "snapshot_id", "size_gb"}, dwhere)
+        snap_id = str(_req(disk, "snapshot_id", dwhere))
+        if snap_id not in cloud.snapshots:
+            raise SeedError(f"{dwhere}.snapshot_id {snap_id!r} is not a seeded snapshot")
+        disks.append(
+            DiskMapping(
+                str(disk.get("device", f"/dev/xvd{chr(97 + len(disks))}")),
+                snap_id,
+                int(disk.get("size_gb", cloud.snapshots[snap_id].size_gb)),
+            )
+        )
+    shared = img.get("shared_with") or {}
+    if isinstance(shared, list):
+        shared = {str(s): "2025-01-01T00:00:00Z" for s in shared}
+    cloud.images[image_id] = Image(
+        image_id,
+        owner.uid,
+        owner.seeding.region_of(img, where),
+        str(img.get("name", image_id)),
+        disks,
+        str(img.get("status", "Available")),
+        {str(k): str(v) for k, v in shared.items()},
+    )
+
+
+def _resource_share(owner: _Owner, rs: dict[str, Any], where: str) -> None:
     """An account's `resource_shares[]` entry: `id`, `name`, `region`, `allow_external`, `status`,
     `resources: [{id, type: Image|Snapshot, status, message}]`, `targets: [{id, status, message, external}]`."""
-    _check_keys(rs, {"id", "name", "region", "allow_external", "status", "resources", "targets"}, where)
+    cloud, uid = owner.cloud, owner.uid
     share = ResourceShare(
         str(_req(rs, "id", where)),
         str(rs.get("name", rs["id"])),
         uid,
-        region_of(rs, where),
+        owner.seeding.region_of(rs, where),
         bool(rs.get("allow_external", False)),
         str(rs.get("status", "Active")),
     )
@@ -427,7 +369,161 @@ def _resource_share(
                 bool(tgt.get("external", False)),
             )
         )
-    return share
+    cloud.resource_shares[share.id] = share
+
+
+def _policy(owner: _Owner, pol: dict[str, Any], where: str) -> None:
+    name = str(_req(pol, "name", where))
+    versions = _items(pol, "versions", where) or [(where, {"document": _req(pol, "document", where)})]
+    policy = Policy(name, "Custom", str(pol.get("description", "")))
+    numbers: list[int] = []
+    for vwhere, version in versions:
+        _check_keys(version, {"id", "document"}, vwhere)
+        # `id` keeps a dumped policy's version ids (v3..v7 after rotations); v1.. by default.
+        version_id = str(version.get("id") or f"v{len(policy.versions) + 1}")
+        if not (version_id.startswith("v") and version_id[1:].isdigit()):
+            raise SeedError(f"{vwhere}.id must look like v1, got {version_id!r}")
+        if int(version_id[1:]) in numbers:
+            raise SeedError(f"{vwhere}.id {version_id} appears twice")
+        numbers.append(int(version_id[1:]))
+        policy.versions.append(PolicyVersion(version_id, _doc(_req(version, "document", vwhere)), False))
+    default_index = int(pol.get("default_index", len(versions) - 1))
+    if not 0 <= default_index < len(versions):
+        raise SeedError(f"{where}.default_index {default_index} is not an index of its versions")
+    policy.versions[default_index].is_default = True
+    policy.next_version = max(numbers) + 1
+    owner.cloud.ram_of(owner.uid).policies[name] = policy
+
+
+def _role(owner: _Owner, role: dict[str, Any], where: str) -> None:
+    cloud = owner.cloud
+    ram = cloud.ram_of(owner.uid)
+    name = str(_req(role, "name", where))
+    ram.roles[name.lower()] = Role(
+        name,
+        str(role.get("id") or f"3{secrets.randbelow(10**17):017d}"),
+        owner.uid,
+        _doc(_req(role, "trust_policy", where)),
+        str(role.get("description", "")),
+        int(role.get("max_session_duration", 3600)),
+    )
+    for awhere, att in _items(role, "policies", where):
+        _check_keys(att, {"type", "name"}, awhere)
+        ptype = str(att.get("type", "Custom"))
+        pname = str(_req(att, "name", awhere))
+        known = cloud.system_policies if ptype == "System" else ram.policies
+        if ptype not in ("System", "Custom") or pname not in known:
+            raise SeedError(f"{awhere}: no {ptype} policy named {pname!r}")
+        ram.attachments.setdefault(name.lower(), []).append(Attachment(ptype, pname))  # type: ignore[arg-type]
+
+
+def _sls_project(owner: _Owner, proj: dict[str, Any], where: str) -> None:
+    pname = str(_req(proj, "name", where))
+    project = SlsProject(pname, owner.uid, owner.seeding.region_of(proj, where))
+    for lwhere, store in _items(proj, "logstores", where):
+        _check_keys(store, {"name", "shards"}, lwhere)
+        lname = str(_req(store, "name", lwhere))
+        project.logstores[lname] = Logstore(lname, [Shard() for _ in range(int(store.get("shards", 2)))])
+    owner.cloud.sls_projects[pname] = project
+
+
+def _trail(owner: _Owner, trail: dict[str, Any], where: str) -> None:
+    cloud = owner.cloud
+    t = Trail(
+        str(_req(trail, "name", where)),
+        owner.uid,
+        str(_req(trail, "project", where)),
+        owner.seeding.region_of(trail, where),
+    )
+    project = cloud.sls_projects.setdefault(t.sls_project, SlsProject(t.sls_project, owner.uid, t.region))
+    project.logstores.setdefault(
+        t.logstore, Logstore(t.logstore, [Shard() for _ in range(int(trail.get("shards", 2)))])
+    )
+    cloud.trails.append(t)
+
+
+def _function(owner: _Owner, fn: dict[str, Any], where: str) -> None:
+    function = Function(
+        owner.uid,
+        str(_req(fn, "service", where)),
+        str(_req(fn, "name", where)),
+        str(_req(fn, "handler", where)),
+        str(fn.get("runtime", "python3.10")),
+        fn.get("role"),
+        {str(k): str(v) for k, v in (fn.get("environment") or {}).items()},
+        int(fn.get("timeout", 60)),
+    )
+    if function.runtime not in ("python3.10", "python3.12", "python3.9"):
+        raise SeedError(f"{where}.runtime {function.runtime!r} is not a Python runtime FC offers")
+    owner.cloud.functions[(owner.uid, function.service, function.name)] = function
+
+
+def _trigger(owner: _Owner, trig: dict[str, Any], where: str) -> None:
+    cloud, uid = owner.cloud, owner.uid
+    target = trig.get("function")
+    if not (isinstance(target, list) and len(target) == 2):
+        raise SeedError(f"{where}.function must be [service, function]")
+    fn_key = (uid, str(target[0]), str(target[1]))
+    if fn_key not in cloud.functions:
+        raise SeedError(f"{where}.function {target} is not a seeded function of {uid}")
+    kind = trig.get("type")
+    if kind == "eventbridge":
+        cloud.eventbridge_triggers.append(
+            EventBridgeTrigger(str(_req(trig, "name", where)), fn_key, uid, dict(trig.get("pattern") or {}))
+        )
+    elif kind == "log":
+        project_name = str(_req(trig, "project", where))
+        logstore = str(_req(trig, "logstore", where))
+        sls_project = cloud.sls_projects.get(project_name)
+        if sls_project is None or logstore not in sls_project.logstores:
+            raise SeedError(f"{where}: no logstore {project_name}/{logstore}")
+        cloud.sls_triggers.append(
+            SlsTrigger(
+                str(_req(trig, "name", where)),
+                fn_key,
+                project_name,
+                logstore,
+                dict(trig.get("parameter") or {}),
+                int(trig.get("max_retry", 3)),
+            )
+        )
+    else:
+        raise SeedError(f"{where}.type must be eventbridge or log, got {kind!r}")
+
+
+def _keys(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+# In loading order: each section may refer to the ones above it.
+_ACCOUNT_SECTIONS: dict[str, _Section] = {
+    "access_keys": _Section(_keys("id", "secret", "user"), _access_key),
+    "kms_keys": _Section(_keys("id", "region", "aliases", "service", "state", "description"), _kms_key),
+    "snapshots": _Section(
+        _keys("id", "region", "encrypted", "kms_key_id", "size_gb", "status", "usage", "name"), _snapshot
+    ),
+    "images": _Section(_keys("id", "region", "name", "disks", "shared_with", "status"), _image),
+    "resource_shares": _Section(
+        _keys("id", "name", "region", "allow_external", "status", "resources", "targets"), _resource_share
+    ),
+    "policies": _Section(_keys("name", "description", "document", "versions", "default_index"), _policy),
+    "roles": _Section(_keys("name", "id", "trust_policy", "description", "max_session_duration", "policies"), _role),
+    "sls_projects": _Section(_keys("name", "region", "logstores"), _sls_project),
+    "trail": _Section(_keys("name", "project", "region", "shards"), _trail, single=True),
+    "functions": _Section(_keys("service", "name", "handler", "runtime", "role", "environment", "timeout"), _function),
+    "triggers": _Section(
+        _keys("type", "name", "function", "pattern", "project", "logstore", "parameter", "max_retry"), _trigger
+    ),
+}
+
+# The seed's top-level sections, in loading order (settings before regions, accounts before directories).
+_SEED_SECTIONS: dict[str, Callable[[_Seeding, dict[str, Any]], None]] = {
+    "settings": _settings,
+    "regions": _regions,
+    "accounts": _accounts,
+    "resource_directories": _resource_directories,
+    "faults": _faults,
+}
 
 
 def load_seed(path: str | Path | None) -> tuple[Cloud, int, list[FaultRule]]:
