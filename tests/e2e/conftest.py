@@ -18,7 +18,7 @@ from localcloud import LocalCloud
 from localcloud.oracle import can_use
 from localcloud.state import IMAGE_ROLE
 from sharetrust.plan.trust_policy import TrustPolicy
-from tests.localcloud.conftest import HZ, KEYS, SHARER, base_seed, config, start
+from tests.localcloud.conftest import HZ, KEYS, SH, SHARER, base_seed, config, start
 
 SHARE_EVENTS = [
     "ModifyImageSharePermission",
@@ -162,6 +162,20 @@ def create_share(lc: LocalCloud, name: str, resources: list[tuple[str, str]], ta
 def list_associations(lc: LocalCloud, share_id: str, kind: str = "Target") -> list[Any]:
     request = rs_models.ListResourceShareAssociationsRequest(association_type=kind, resource_share_ids=[share_id])
     return list(sharing(lc).list_resource_share_associations(request).body.resource_share_associations or [])
+
+
+SH_KEY = "key-shz6500000000000001"
+
+
+def two_region_seed() -> dict[str, Any]:
+    """The e2e estate with no trigger (the tests call sharetrust themselves) and a CMK-encrypted image in
+    cn-shanghai too (`m-sh00001`, key SH_KEY)."""
+    seed = copy.deepcopy(e2e_seed(eventbridge=False, trail_logs=False))
+    sharer = seed["accounts"][0]
+    sharer["kms_keys"].append({"id": SH_KEY, "region": SH})
+    sharer["snapshots"].append({"id": "s-sh00001", "region": SH, "encrypted": True, "kms_key_id": SH_KEY})
+    sharer["images"].append({"id": "m-sh00001", "region": SH, "name": "sh", "disks": [{"snapshot_id": "s-sh00001"}]})
+    return seed
 
 
 def sharer_environ(lc: LocalCloud, **extra: str) -> dict[str, str]:

@@ -3,7 +3,6 @@ pruned, the summary says why, and a failed read fails the invocation so it is re
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 from typing import Any
@@ -14,21 +13,14 @@ from localcloud import LocalCloud
 from localcloud.faults import FaultRule
 from sharetrust.entry import run
 from sharetrust.report import Summary
-from tests.e2e.conftest import e2e_seed, modify_share, sharer_environ, trusted_accounts, usable
+from tests.e2e.conftest import modify_share, sharer_environ, trusted_accounts, two_region_seed, usable
 from tests.e2e.test_safety import FORGED
 from tests.localcloud.conftest import HZ, OUTSIDER, SH, SHAREE
-
-SH_KEY = "key-shz6500000000000001"
 
 
 @pytest.fixture
 def seed() -> dict[str, Any]:
-    seed = copy.deepcopy(e2e_seed(eventbridge=False, trail_logs=False))  # these tests call sharetrust themselves
-    sharer = seed["accounts"][0]
-    sharer["kms_keys"].append({"id": SH_KEY, "region": SH})
-    sharer["snapshots"].append({"id": "s-sh00001", "region": SH, "encrypted": True, "kms_key_id": SH_KEY})
-    sharer["images"].append({"id": "m-sh00001", "region": SH, "name": "sh", "disks": [{"snapshot_id": "s-sh00001"}]})
-    return seed
+    return two_region_seed()
 
 
 def event(n: int, image: str, *, add: str | None = None, remove: str | None = None) -> str:

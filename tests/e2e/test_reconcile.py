@@ -5,7 +5,6 @@ made between the scan and the write; the timer handler does the same in Function
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import os
@@ -21,20 +20,23 @@ from localcloud import LocalCloud
 from sharetrust.apply.role_lock import RoleLock
 from sharetrust.entry import reconcile
 from sharetrust.report import Summary
-from tests.e2e.conftest import create_share, e2e_seed, modify_share, sharer_environ, sharing, trusted_accounts, usable
+from tests.e2e.conftest import (
+    SH_KEY,
+    create_share,
+    modify_share,
+    sharer_environ,
+    sharing,
+    trusted_accounts,
+    two_region_seed,
+    usable,
+)
 from tests.localcloud.conftest import FOLDER, HZ, KEYS, MEMBER, OUTSIDER, RD, SH, SHAREE, SHARER
-
-SH_KEY = "key-shz6500000000000001"
-IMAGE_ROLE = "aliyunecsshareencryptimagedefaultrole"
 
 
 @pytest.fixture
 def seed() -> dict[str, Any]:
-    seed = copy.deepcopy(e2e_seed(eventbridge=False, trail_logs=False))  # no event ever reaches sharetrust
+    seed = two_region_seed()  # no event ever reaches sharetrust
     sharer = seed["accounts"][0]
-    sharer["kms_keys"].append({"id": SH_KEY, "region": SH})
-    sharer["snapshots"].append({"id": "s-sh00001", "region": SH, "encrypted": True, "kms_key_id": SH_KEY})
-    sharer["images"].append({"id": "m-sh00001", "region": SH, "name": "sh", "disks": [{"snapshot_id": "s-sh00001"}]})
     sharer["functions"].append(
         {
             "service": "sharetrust",
