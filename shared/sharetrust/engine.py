@@ -60,6 +60,7 @@ class Engine:
         self.ram = RamGateway(session)
         self._account = settings.account_uid
         self._changes: list[dict[str, str]] = []  # for the audit trail, written once per invocation
+        self._audit_session = session  # where the audit logstore is: a member engine writes the central one
 
     # -- intake: decode, pull Log Service ranges, admit (pure) ------------------------------------
     def handle(self, payloads: Iterable[object]) -> Summary:
@@ -88,7 +89,9 @@ class Engine:
         credentials = sts.member_credentials(account_uid, self.settings.member_role)
         session = CloudSession(credentials, self.session.endpoints, deadline=self.session.deadline)
         settings = replace(self.settings, account_uid=account_uid)
-        return Engine(session, settings, self.log, self.progress)
+        member = Engine(session, settings, self.log, self.progress)
+        member._audit_session = self.session  # the audit logstore is the central account's
+        return member
 
     def _converge_member(self, account_uid: str, signals: list[ShareSignal], summary: Summary) -> None:
         """A member account's signals, converged there; its roles and changes reported under its UID."""
@@ -106,7 +109,7 @@ class Engine:
         self.session.calls.update(member.session.calls)  # one invocation's calls, whichever account
         for role in summary.roles[first_role:]:
             role["account"] = account_uid
-        self._changes += [{**change, "account": account_uid} for change in member._changes]
+        self._changes += member._changes
 
     def _stopped(self, failed: CloudError, summary: Summary) -> None:
         """A call every later step depends on (the caller's identity, the region list) failed."""
@@ -363,16 +366,19 @@ class Engine:
         self.log.decide(**role_decision(outcome, event_ids, resources, dry_run=self.settings.dry_run))
         shown = ",".join(event_ids[:5]) + (f" and {len(event_ids) - 5} more" if len(event_ids) > 5 else "")
         cause = f"events {shown}" if event_ids else "reconcile"
-        self._changes += change_records(outcome, cause, dry_run=self.settings.dry_run)
+        account = self._account or ""
+        self._changes += [
+            {**r, "account": account} for r in change_records(outcome, cause, dry_run=self.settings.dry_run)
+        ]
 
     def _write_audit_trail(self, summary: Summary) -> None:
         """Every change (and, in a dry run, every planned one) to the audit logstore, when one is set."""
         if self.settings.audit_logstore is None or not self._changes:
             return
         project, logstore = self.settings.audit_logstore
-        endpoint = self.session.endpoints.sls_endpoint(self.settings.home_region)
+        endpoint = self._audit_session.endpoints.sls_endpoint(self.settings.home_region)
         try:
-            SlsGateway(self.session).put_records(endpoint, project, logstore, "sharetrust-change", self._changes)
+            SlsGateway(self._audit_session).put_records(endpoint, project, logstore, "sharetrust-change", self._changes)
         except CloudError as failed:
             # The changes are made; a retry would find nothing to change, so this cannot fail the invocation.
             warning = f"{len(self._changes)} audit record(s) not written to {project}/{logstore}: {failed.one_line()}"

@@ -92,8 +92,9 @@ def reconcile_members(
     if made.settings.member_role is None:
         raise SettingsError("reconciling member accounts needs SHARETRUST_MEMBER_ROLE (their role name)")
     prune = made.settings.prune if prune is None else prune
+    members = ResourceManagerGateway(made.session).member_accounts()  # before the central reconcile spends the deadline
     summaries = {made.account: made.reconcile(prune=prune)}
-    for number, account in enumerate(ResourceManagerGateway(made.session).member_accounts(), start=1):
+    for number, account in enumerate(members, start=1):
         if account in summaries:
             continue
         if progress is not None:
