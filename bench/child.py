@@ -54,7 +54,7 @@ def coldstart(event_file: str) -> dict[str, object]:
         request_id="bench-cold-start",
     )
     before = time.perf_counter()
-    import functions.on_share_event.index as index
+    import functions.on_share_event as index
 
     imported = time.perf_counter()
     print("MARK handler imported", file=sys.stderr, flush=True)

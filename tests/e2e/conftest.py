@@ -66,14 +66,14 @@ def e2e_seed(
             "name": "on-share-event",
             "runtime": "python3.10",
             "role": "sharetrust-fc",
-            "handler": "functions.on_share_event.index.handler",
+            "handler": "functions.on_share_event.handler",
         },
         {
             "service": "sharetrust",
             "name": "on-trail-logs",
             "runtime": "python3.12",
             "role": "sharetrust-fc",
-            "handler": "functions.on_trail_logs.index.handler",
+            "handler": "functions.on_trail_logs.handler",
         },
     ]
     triggers: list[dict[str, Any]] = []

@@ -43,7 +43,7 @@ def seed() -> dict[str, Any]:
             "name": "reconcile",
             "runtime": "python3.10",
             "role": "sharetrust-fc",
-            "handler": "functions.reconcile.index.handler",
+            "handler": "functions.reconcile.handler",
         }
     )
     return seed
