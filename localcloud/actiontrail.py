@@ -178,6 +178,9 @@ def _write_to_trail(ctx: Context, account_uid: str, event: Mapping[str, Any]) ->
     trail = next((t for t in ctx.cloud.trails if t.account_uid == account_uid), None)
     if trail is None:
         return  # no trail delivers to Log Service; EventBridge still sees the event
+    rw, region = str(event.get("eventRW") or "Write"), str(event.get("acsRegion") or "")
+    if not trail.records(rw, region or trail.region):
+        return  # stopped, or not recording this kind of event or region (`sharetrust doctor` says so)
     try:
         ctx.append_logs(trail.sls_project, trail.logstore, [{"event": json.dumps(event)}], TOPIC, SOURCE)
     except KeyError:

@@ -36,6 +36,7 @@ PRODUCTS: dict[str, Product] = {
         Product("ResourceSharing", "2020-01-10", "resourcesharing.{region}.aliyuncs.com", "resourcesharing", True),
         Product("Sts", "2015-04-01", "sts.aliyuncs.com", "sts", False),
         Product("ResourceManager", "2020-03-31", "resourcemanager.aliyuncs.com", "resourcemanager", False),
+        Product("Actiontrail", "2020-07-06", "actiontrail.{region}.aliyuncs.com", "actiontrail", True),
     )
 }
 

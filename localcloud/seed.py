@@ -38,6 +38,7 @@ from localcloud.state import (
     SlsProject,
     SlsTrigger,
     Snapshot,
+    TimerTrigger,
     Trail,
 )
 
@@ -434,7 +435,13 @@ def _trail(owner: _Owner, trail: dict[str, Any], where: str) -> None:
         owner.uid,
         str(_req(trail, "project", where)),
         owner.seeding.region_of(trail, where),
+        str(trail.get("event_rw", "Write")),
+        str(trail.get("trail_region", "All")),
+        bool(trail.get("logging", True)),
+        str(trail.get("sls_write_role", "AliyunServiceRoleForActionTrail")),
     )
+    if t.event_rw not in ("Write", "Read", "All"):
+        raise SeedError(f"{where}.event_rw must be Write, Read or All, got {t.event_rw!r}")
     project = cloud.sls_projects.setdefault(t.sls_project, SlsProject(t.sls_project, owner.uid, t.region))
     project.logstores.setdefault(
         t.logstore, Logstore(t.logstore, [Shard() for _ in range(int(trail.get("shards", 2)))])
@@ -445,7 +452,7 @@ def _trail(owner: _Owner, trail: dict[str, Any], where: str) -> None:
 def _function(owner: _Owner, fn: dict[str, Any], where: str) -> None:
     function = Function(
         owner.uid,
-        str(_req(fn, "service", where)),
+        str(fn.get("service") or ""),  # none: an FC 3.0 function
         str(_req(fn, "name", where)),
         str(_req(fn, "handler", where)),
         str(fn.get("runtime", "python3.10")),
@@ -461,8 +468,10 @@ def _function(owner: _Owner, fn: dict[str, Any], where: str) -> None:
 def _trigger(owner: _Owner, trig: dict[str, Any], where: str) -> None:
     cloud, uid = owner.cloud, owner.uid
     target = trig.get("function")
+    if isinstance(target, str):
+        target = ["", target]  # an FC 3.0 function, named alone
     if not (isinstance(target, list) and len(target) == 2):
-        raise SeedError(f"{where}.function must be [service, function]")
+        raise SeedError(f"{where}.function must be [service, function] or an FC 3.0 function's name")
     fn_key = (uid, str(target[0]), str(target[1]))
     if fn_key not in cloud.functions:
         raise SeedError(f"{where}.function {target} is not a seeded function of {uid}")
@@ -487,8 +496,12 @@ def _trigger(owner: _Owner, trig: dict[str, Any], where: str) -> None:
                 int(trig.get("max_retry", 3)),
             )
         )
+    elif kind == "timer":
+        cloud.timer_triggers.append(
+            TimerTrigger(str(_req(trig, "name", where)), fn_key, str(trig.get("cron", "@every 60m")))
+        )
     else:
-        raise SeedError(f"{where}.type must be eventbridge or log, got {kind!r}")
+        raise SeedError(f"{where}.type must be eventbridge, log or timer, got {kind!r}")
 
 
 def _keys(*names: str) -> frozenset[str]:
@@ -509,10 +522,15 @@ _ACCOUNT_SECTIONS: dict[str, _Section] = {
     "policies": _Section(_keys("name", "description", "document", "versions", "default_index"), _policy),
     "roles": _Section(_keys("name", "id", "trust_policy", "description", "max_session_duration", "policies"), _role),
     "sls_projects": _Section(_keys("name", "region", "logstores"), _sls_project),
-    "trail": _Section(_keys("name", "project", "region", "shards"), _trail, single=True),
+    "trail": _Section(
+        _keys("name", "project", "region", "shards", "event_rw", "trail_region", "logging", "sls_write_role"),
+        _trail,
+        single=True,
+    ),
     "functions": _Section(_keys("service", "name", "handler", "runtime", "role", "environment", "timeout"), _function),
     "triggers": _Section(
-        _keys("type", "name", "function", "pattern", "project", "logstore", "parameter", "max_retry"), _trigger
+        _keys("type", "name", "function", "pattern", "project", "logstore", "parameter", "max_retry", "cron"),
+        _trigger,
     ),
 }
 
@@ -640,6 +658,10 @@ def dump_cloud(cloud: Cloud) -> dict[str, Any]:
                     "name": trail.name,
                     "project": trail.sls_project,
                     "region": trail.region,
+                    "event_rw": trail.event_rw,
+                    "trail_region": trail.trail_region,
+                    "logging": trail.logging,
+                    "sls_write_role": trail.sls_write_role,
                 }
             accounts[-1]["resource_shares"] = [
                 {
@@ -675,28 +697,36 @@ def dump_cloud(cloud: Cloud) -> dict[str, Any]:
                 for key, f in cloud.functions.items()
                 if key[0] == uid
             ]
-            accounts[-1]["triggers"] = [
-                {
-                    "type": "eventbridge",
-                    "name": t.name,
-                    "function": [t.function[1], t.function[2]],
-                    "pattern": t.pattern,
-                }
-                for t in cloud.eventbridge_triggers
-                if t.function[0] == uid
-            ] + [
-                {
-                    "type": "log",
-                    "name": t.name,
-                    "function": [t.function[1], t.function[2]],
-                    "project": t.project,
-                    "logstore": t.logstore,
-                    "parameter": t.parameter,
-                    "max_retry": t.max_retry,
-                }
-                for t in cloud.sls_triggers
-                if t.function[0] == uid
-            ]
+            accounts[-1]["triggers"] = (
+                [
+                    {
+                        "type": "eventbridge",
+                        "name": t.name,
+                        "function": [t.function[1], t.function[2]],
+                        "pattern": t.pattern,
+                    }
+                    for t in cloud.eventbridge_triggers
+                    if t.function[0] == uid
+                ]
+                + [
+                    {
+                        "type": "log",
+                        "name": t.name,
+                        "function": [t.function[1], t.function[2]],
+                        "project": t.project,
+                        "logstore": t.logstore,
+                        "parameter": t.parameter,
+                        "max_retry": t.max_retry,
+                    }
+                    for t in cloud.sls_triggers
+                    if t.function[0] == uid
+                ]
+                + [
+                    {"type": "timer", "name": t.name, "function": [t.function[1], t.function[2]], "cron": t.cron}
+                    for t in cloud.timer_triggers
+                    if t.function[0] == uid
+                ]
+            )
         return {
             "settings": {
                 "share_check": cloud.settings.share_check,

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from localcloud import debug, eventbridge, fc, pipeline, pop, sls
+from localcloud import debug, eventbridge, fc, fc3, pipeline, pop, sls
 from localcloud import services as _services  # noqa: F401  (registers every RPC operation)
 from localcloud.context import Context
 from localcloud.deliveries import Deliveries
@@ -28,7 +28,7 @@ from localcloud.wire import HttpRequest, HttpResponse
 log = logging.getLogger("localcloud")
 
 # Asked in this order; POP takes whatever the others do not.
-PROTOCOLS: tuple[pipeline.Protocol[Any], ...] = (sls.LOG_SERVICE, fc.FUNCTION_COMPUTE, pop.POP)
+PROTOCOLS: tuple[pipeline.Protocol[Any], ...] = (sls.LOG_SERVICE, fc.FUNCTION_COMPUTE, fc3.FUNCTION_COMPUTE_3, pop.POP)
 
 
 class _Handler(BaseHTTPRequestHandler):

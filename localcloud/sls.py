@@ -30,7 +30,7 @@ from localcloud.pipeline import Protocol, Route
 from localcloud.rpc import Caller, authenticate
 from localcloud.rules.access import caller_allowed
 from localcloud.signing import sls_signature
-from localcloud.state import Logstore, Shard
+from localcloud.state import Logstore, Shard, SlsProject
 from localcloud.wire import HttpRequest, HttpResponse
 
 API_VERSION = "0.6.0"
@@ -46,6 +46,8 @@ _RAM_ACTIONS = {
     "GetCursorTime": "log:GetCursorOrData",
     "PullLogs": "log:GetCursorOrData",
     "ListShards": "log:ListShards",
+    "GetLogStore": "log:GetLogStore",
+    "GetProject": "log:GetProject",
 }
 
 
@@ -62,6 +64,10 @@ class _Route:
 
 def _route(method: str, path: str, query: dict[str, str]) -> _Route:
     parts = path.strip("/").split("/")
+    if method == "GET" and parts == [""]:
+        return _Route("GetProject", "")
+    if method == "GET" and len(parts) == 2 and parts[0] == "logstores":
+        return _Route("GetLogStore", parts[1])
     if len(parts) >= 3 and parts[0] == "logstores" and parts[2] == "shards":
         logstore = parts[1]
         if method == "POST" and len(parts) == 4 and parts[3] in ("lb", "route"):
@@ -197,16 +203,22 @@ def _dispatch(ctx: Context, request: HttpRequest, route: _Route, caller: Caller,
         if project is None:
             # Docs spell it ProjectNotExists; the SDKs' own function tests expect ProjectNotExist.
             raise not_found("ProjectNotExist", f"The Project does not exist : {name}")
-        resource = f"acs:log:{project.region}:{project.owner}:project/{name}/logstore/{route.logstore}"
+        resource = f"acs:log:{project.region}:{project.owner}:project/{name}"
+        if route.action != "GetProject":
+            resource += f"/logstore/{route.logstore}"
         ram_action = _RAM_ACTIONS[route.action]
         if caller.account_uid != project.owner or not caller_allowed(ctx.cloud, caller, ram_action, resource):
             # UNCONFIRMED: status of a RAM denial (401 Unauthorized, as for other auth failures).
             raise unauthorized("Unauthorized", f"denied by sts or ram, action: {ram_action}, resource: {resource}")
+        if route.action == "GetProject":
+            return _json(_project_meta(project))
         store = project.logstores.get(route.logstore)
         if store is None:
             raise not_found("LogStoreNotExist", f"logstore {route.logstore} does not exist")
         if route.action == "ListShards":
             return _list_shards(store)
+        if route.action == "GetLogStore":
+            return _json(_logstore_meta(store))
         if route.action == "PutLogs":
             response = _put_logs(request, store, route.shard == "route", query)
             notify = True
@@ -221,6 +233,34 @@ def _dispatch(ctx: Context, request: HttpRequest, route: _Route, caller: Caller,
     if notify:
         logtriggers.notify(ctx, name, route.logstore)
     return response
+
+
+def _project_meta(project: SlsProject) -> dict[str, Any]:
+    """GetProject's body, the fields aliyun-log's GetProjectResponse reads."""
+    return {
+        "projectName": project.name,
+        "region": project.region,
+        "owner": project.owner,
+        "status": "Normal",
+        "description": "",
+        "createTime": "0",
+        "lastModifyTime": "0",
+    }
+
+
+def _logstore_meta(store: Logstore) -> dict[str, Any]:
+    """GetLogStore's body, the fields aliyun-log's GetLogStoreResponse reads."""
+    return {
+        "logstoreName": store.name,
+        "ttl": store.ttl,
+        "shardCount": len(store.shards),
+        "enable_tracking": False,
+        "appendMeta": False,
+        "autoSplit": False,
+        "maxSplitShard": len(store.shards),
+        "createTime": 0,
+        "lastModifyTime": 0,
+    }
 
 
 def _shard(store: Logstore, raw: str) -> Shard:

@@ -249,19 +249,31 @@ class Trail:
     name: str
     account_uid: str
     sls_project: str
-    region: str
+    region: str  # the trail's home region, and its Log Service project's
+    # What DescribeTrails/GetTrailStatus say (ActionTrail 2020-07-06 Trail model): EventRW Write|Read|All,
+    # TrailRegion All (every region) or one region id; a trail that is not logging delivers nothing.
+    event_rw: str = "Write"
+    trail_region: str = "All"
+    logging: bool = True
+    sls_write_role: str = "AliyunServiceRoleForActionTrail"  # the role ActionTrail delivers with
 
     @property
     def logstore(self) -> str:
         return f"actiontrail_{self.name}"
 
+    def records(self, event_rw: str, region: str) -> bool:
+        """Whether this trail writes an event of this kind (Write/Read) from this region to its logstore."""
+        kinds = ("Write", "Read") if self.event_rw == "All" else (self.event_rw,)
+        return self.logging and event_rw in kinds and self.trail_region in ("All", region)
+
 
 @dataclass
 class Function:
-    """A Function Compute 2.0 function whose code is a Python handler importable in-process."""
+    """A Function Compute function whose code is a Python handler importable in-process: an FC 2.0 function
+    under a service, or (service "") an FC 3.0 function, which has none."""
 
     account_uid: str
-    service: str
+    service: str  # "" for an FC 3.0 function
     name: str
     handler: str  # "package.module.function"
     runtime: str = "python3.10"
@@ -289,6 +301,15 @@ class EventBridgeTrigger:
     function: tuple[str, str, str]
     account_uid: str
     pattern: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class TimerTrigger:
+    """A time trigger: listed by FC 3.0 ListTriggers; localcloud never fires it (tests invoke instead)."""
+
+    name: str
+    function: tuple[str, str, str]
+    cron: str = "@every 60m"
 
 
 @dataclass
@@ -321,6 +342,7 @@ class Cloud:
     functions: dict[tuple[str, str, str], Function] = field(default_factory=dict)
     sls_triggers: list[SlsTrigger] = field(default_factory=list)
     eventbridge_triggers: list[EventBridgeTrigger] = field(default_factory=list)
+    timer_triggers: list[TimerTrigger] = field(default_factory=list)
     # POP nonces of requests still inside the 15-minute window (replay guard; own lock; not in a dump).
     nonces: NonceLedger = field(default_factory=NonceLedger, repr=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)

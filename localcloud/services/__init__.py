@@ -1,3 +1,3 @@
 """One module per emulated RPC product; importing this package registers every operation."""
 
-from localcloud.services import ecs, kms, ram, resourcemanager, resourcesharing, sts  # noqa: F401
+from localcloud.services import actiontrail, ecs, kms, ram, resourcemanager, resourcesharing, sts  # noqa: F401

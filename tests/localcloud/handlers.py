@@ -123,3 +123,10 @@ def sls_reader(event: bytes, context: Any) -> None:
         logs.extend(response.get_flatten_logs_json())
         cursor = response.get_next_cursor()
     _note("sls_reader", {"payload": payload, "logs": logs, "final_cursor": cursor})
+
+
+def chatty(event: bytes, context: Any) -> str:
+    """Prints what it got (for the log tail) and answers it back."""
+    _note("chatty", event)
+    print(f"chatty got {event.decode()}")
+    return event.decode()

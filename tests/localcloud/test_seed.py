@@ -334,9 +334,9 @@ BAD_SEEDS: list[tuple[str, Mutation, str]] = [
         "trigger of an unknown type",
         lambda s: _sharer(s).update(
             functions=[{"service": "svc", "name": "fn", "handler": f"{H}.echo"}],
-            triggers=[{"type": "timer", "name": "t", "function": ["svc", "fn"]}],
+            triggers=[{"type": "http", "name": "t", "function": ["svc", "fn"]}],
         ),
-        "seed.accounts[0].triggers[0].type must be eventbridge or log, got 'timer'",
+        "seed.accounts[0].triggers[0].type must be eventbridge, log or timer, got 'http'",
     ),
     (
         "log trigger at an unknown logstore",
