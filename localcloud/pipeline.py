@@ -1,4 +1,4 @@
-"""The one request path every protocol plugs into: route, authenticate, faults, answer, errors, request log.
+"""The one request path every protocol plugs into: route, authenticate, authorize, faults, answer, errors, request log.
 
 A protocol (POP in `localcloud.pop`, Log Service in `localcloud.sls`, Function Compute in `localcloud.fc`)
 says how its requests are routed and signed, which errors an injected fault becomes, how it answers and
@@ -59,6 +59,12 @@ class Protocol(ABC, Generic[T]):
     def authenticate(self, ctx: Context, request: HttpRequest, route: Route[T]) -> None:
         """Checks the signature and sets `route.caller` (raises ApiError when it is refused)."""
 
+    def authorize(self, ctx: Context, request: HttpRequest, route: Route[T]) -> None:
+        """Raises the protocol's denial unless RAM allows the caller this request (`localcloud.authorization`).
+
+        None by default: a protocol that can only tell what a request touches while answering it (Log Service,
+        Function Compute: the project or function must be looked up) calls `authorization.enforce` there."""
+
     @abstractmethod
     def fault(self, rule: FaultRule, route: Route[T]) -> ApiError:
         """The error an injected `throttle` or `unavailable` fault answers."""
@@ -100,6 +106,7 @@ def serve(ctx: Context, protocol: Protocol[T], request: HttpRequest) -> HttpResp
         if route.refusal is not None:
             raise route.refusal
         protocol.authenticate(ctx, request, route)
+        protocol.authorize(ctx, request, route)
         decision = ctx.faults.decide(route.product or protocol.product, route.action, route.region)
         if decision.latency_ms:
             time.sleep(decision.latency_ms / 1000)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -223,18 +224,50 @@ def _principal_matches(pattern: str, principal_type: str, principal: str) -> boo
 
 def evaluate_permissions(texts: Sequence[str], action: str, resource: str) -> Decision:
     """Whether the union of permission policies allows `action` on `resource` (explicit Deny wins)."""
-    effects: list[str] = []
-    for text in texts:
-        for statement in _statements(text):
-            # ECS presents no condition keys for these KMS calls: conditions see an empty context.
-            if not _condition_holds(statement.get("Condition") or {}, {}):
-                continue
-            if not any(_like(a.lower(), action.lower()) for a in _values(statement.get("Action"))):
-                continue
-            if not any(_like(r, resource) for r in _values(statement.get("Resource"))):
-                continue
-            effects.append(str(statement.get("Effect")))
-    return _combine(effects)
+    # ECS presents no condition keys for these KMS calls: conditions see an empty context.
+    matches = [m for text in texts for m in matching_statements("", text, action, resource, {})]
+    return _combine([m.effect for m in matches])
+
+
+@dataclass(frozen=True)
+class StatementMatch:
+    """A statement of a permission policy that applies to a request: `<policy>#<index>` and what it says."""
+
+    policy: str
+    index: int
+    effect: str
+    actions: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.policy}#{self.index}"
+
+
+def action_matches(pattern: str, action: str) -> bool:
+    """RAM compares actions without regard to case (`ECS:describe*` matches `ecs:DescribeImages`)."""
+    return _like(pattern.lower(), action.lower())
+
+
+def matching_statements(
+    policy_name: str, text: str, action: str, resource: str, context: Mapping[str, str]
+) -> list[StatementMatch]:
+    """The statements of one permission policy whose Action, Resource and every Condition match."""
+    found: list[StatementMatch] = []
+    for index, statement in enumerate(_statements(text)):
+        actions = _values(statement.get("Action"))
+        if not any(action_matches(a, action) for a in actions):
+            continue
+        if not any(_like(r, resource) for r in _values(statement.get("Resource"))):
+            continue
+        if not _condition_holds(statement.get("Condition") or {}, context):
+            continue
+        found.append(StatementMatch(policy_name, index, str(statement.get("Effect")), tuple(actions)))
+    return found
+
+
+def combine(matches: Sequence[StatementMatch]) -> Decision:
+    """Explicit Deny wins; an Allow allows; nothing that applies is an implicit deny."""
+    return _combine([m.effect for m in matches])
 
 
 def ecs_trust_context(cloud: Cloud, sharee_uid: str) -> dict[str, str]:

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from localcloud import actiontrail
+from localcloud.authorization import AccessDenied, authorize_pop
 from localcloud.context import Context
 from localcloud.errors import ApiError, bad_request, throttled, unavailable
 from localcloud.faults import FaultRule
@@ -42,6 +43,8 @@ def _error_response(error: ApiError, request_id: str, product_host: str | None) 
     body: dict[str, Any] = {"Code": error.code, "Message": error.message, "RequestId": request_id}
     if product_host is not None:
         body["HostId"] = product_host
+    if isinstance(error, AccessDenied):
+        body["AccessDeniedDetail"] = error.detail
     headers = {"x-acs-request-id": request_id}
     if error.retry_after_ms is not None:
         headers["x-acs-retry-after"] = str(error.retry_after_ms)
@@ -159,6 +162,11 @@ class Pop(Protocol[Rpc]):
             route.region = call.region if op.product.regional else None
         except ApiError:
             route.region = None  # the handler answers InvalidRegionId itself
+
+    def authorize(self, ctx: Context, request: HttpRequest, route: Route[Rpc]) -> None:
+        call = route.target.call
+        assert call is not None
+        authorize_pop(call)
 
     def fault(self, rule: FaultRule, route: Route[Rpc]) -> ApiError:
         if rule.kind == "throttle":

@@ -408,14 +408,28 @@ def _role(owner: _Owner, role: dict[str, Any], where: str) -> None:
         str(role.get("description", "")),
         int(role.get("max_session_duration", 3600)),
     )
-    for awhere, att in _items(role, "policies", where):
+    ram.attachments.setdefault(name.lower(), []).extend(_attachments(owner, role, where))
+
+
+def _attachments(owner: _Owner, node: dict[str, Any], where: str) -> list[Attachment]:
+    """A role's or user's `policies`: [{type: System|Custom, name}], each naming a known policy."""
+    cloud, ram = owner.cloud, owner.cloud.ram_of(owner.uid)
+    found: list[Attachment] = []
+    for awhere, att in _items(node, "policies", where):
         _check_keys(att, {"type", "name"}, awhere)
         ptype = str(att.get("type", "Custom"))
         pname = str(_req(att, "name", awhere))
         known = cloud.system_policies if ptype == "System" else ram.policies
         if ptype not in ("System", "Custom") or pname not in known:
             raise SeedError(f"{awhere}: no {ptype} policy named {pname!r}")
-        ram.attachments.setdefault(name.lower(), []).append(Attachment(ptype, pname))  # type: ignore[arg-type]
+        found.append(Attachment(ptype, pname))  # type: ignore[arg-type]
+    return found
+
+
+def _user(owner: _Owner, user: dict[str, Any], where: str) -> None:
+    """A RAM user and its policies; a user with none (or not listed) may do nothing (localcloud.authorization)."""
+    name = str(_req(user, "name", where))
+    owner.cloud.ram_of(owner.uid).users[name.lower()] = _attachments(owner, user, where)
 
 
 def _sls_project(owner: _Owner, proj: dict[str, Any], where: str) -> None:
@@ -521,6 +535,7 @@ _ACCOUNT_SECTIONS: dict[str, _Section] = {
     ),
     "policies": _Section(_keys("name", "description", "document", "versions", "default_index"), _policy),
     "roles": _Section(_keys("name", "id", "trust_policy", "description", "max_session_duration", "policies"), _role),
+    "users": _Section(_keys("name", "policies"), _user),
     "sls_projects": _Section(_keys("name", "region", "logstores"), _sls_project),
     "trail": _Section(
         _keys("name", "project", "region", "shards", "event_rw", "trail_region", "logging", "sls_write_role"),
@@ -640,6 +655,10 @@ def dump_cloud(cloud: Cloud) -> dict[str, Any]:
                             ],
                         }
                         for key, r in ram.roles.items()
+                    ],
+                    "users": [
+                        {"name": name, "policies": [{"type": a.policy_type, "name": a.policy_name} for a in attached]}
+                        for name, attached in ram.users.items()
                     ],
                     "sls_projects": [
                         {

@@ -60,6 +60,8 @@ class Session:
     role_id: str
     session_name: str
     expires_at: float
+    # The session policy AssumeRole was given: the session may do only what both it and the role allow.
+    policy: str | None = None
 
 
 @dataclass
@@ -166,6 +168,8 @@ class RamAccount:
     roles: dict[str, Role] = field(default_factory=dict)  # keyed by lowercase name
     policies: dict[str, Policy] = field(default_factory=dict)  # custom, keyed by name
     attachments: dict[str, list[Attachment]] = field(default_factory=dict)  # lowercase role name
+    # RAM users and the policies attached to them, keyed by lowercase user name (groups are not modelled).
+    users: dict[str, list[Attachment]] = field(default_factory=dict)
 
 
 @dataclass
@@ -312,6 +316,24 @@ class TimerTrigger:
     cron: str = "@every 60m"
 
 
+@dataclass(frozen=True)
+class Authorization:
+    """One RAM authorization decision (localcloud.authorization): who asked for what, and why it was decided.
+
+    `statements` names the statements that decided it, as `<policy>#<index>` (`root` for an account's own
+    key): every Allow that matched when allowed, the Deny that matched when denied, none for an implicit deny.
+    """
+
+    caller: str  # root | user/<name> | role/<name>
+    account_uid: str
+    action: str  # the RAM action, e.g. ecs:DescribeImages
+    resources: tuple[str, ...]
+    decision: Literal["allow", "deny", "implicit-deny"]
+    statements: tuple[str, ...] = ()
+    # The Action patterns of each statement in `statements`, in the same order (what a grant covers).
+    patterns: tuple[tuple[str, ...], ...] = ()
+
+
 @dataclass
 class Settings:
     share_check: ShareCheck = "role-exists"
@@ -343,6 +365,8 @@ class Cloud:
     sls_triggers: list[SlsTrigger] = field(default_factory=list)
     eventbridge_triggers: list[EventBridgeTrigger] = field(default_factory=list)
     timer_triggers: list[TimerTrigger] = field(default_factory=list)
+    # Every RAM authorization decision, in order (not in a dump): which granted actions were exercised.
+    authorizations: list[Authorization] = field(default_factory=list, repr=False)
     # POP nonces of requests still inside the 15-minute window (replay guard; own lock; not in a dump).
     nonces: NonceLedger = field(default_factory=NonceLedger, repr=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)

@@ -5,9 +5,9 @@ A rule of the products, apart from the protocol handlers that call it.
 
 from __future__ import annotations
 
-from localcloud import policy
+from localcloud import authorization
 from localcloud.rpc import Caller
-from localcloud.state import Cloud, Session
+from localcloud.state import Cloud
 
 
 def role_policy_documents(cloud: Cloud, owner: str, role_name: str) -> list[str]:
@@ -24,16 +24,7 @@ def role_policy_documents(cloud: Cloud, owner: str, role_name: str) -> list[str]
     return documents
 
 
-def role_allows(cloud: Cloud, session: Session, action: str, resource: str) -> bool:
-    """Whether the permission policies attached to an assumed role allow `action` on `resource`."""
-    if session.role_name.lower() not in cloud.ram_of(session.account_uid).roles:
-        return False
-    documents = role_policy_documents(cloud, session.account_uid, session.role_name)
-    return policy.evaluate_permissions(documents, action, resource) == "allow"
-
-
 def caller_allowed(cloud: Cloud, caller: Caller, action: str, resource: str) -> bool:
-    # Root keys may do anything; RAM users have no policies in the emulated state (allowed).
-    if caller.session is None:
-        return True
-    return role_allows(cloud, caller.session, action, resource)
+    """Whether RAM allows `caller` `action` on `resource`: the one decision of `localcloud.authorization`
+    (root keys, RAM users' and roles' attached policies, session policies), recorded there."""
+    return authorization.decide(cloud, caller, authorization.Permission(action, (resource,))).decision == "allow"

@@ -26,8 +26,11 @@ _ROLE_ARN = re.compile(r"^acs:ram::(\d+):role/([A-Za-z0-9.-]{1,64})$")
 _SESSION_NAME = re.compile(r"^[A-Za-z0-9.@_-]{2,64}$")
 
 
-def mint_session(cloud: Cloud, role: Role, session_name: str, duration_seconds: int = 3600) -> Session:
-    """Issues temporary credentials acting as `role` (caller holds `cloud.lock` or not; both are safe)."""
+def mint_session(
+    cloud: Cloud, role: Role, session_name: str, duration_seconds: int = 3600, policy: str | None = None
+) -> Session:
+    """Issues temporary credentials acting as `role` (caller holds `cloud.lock` or not; both are safe); with
+    a session `policy`, they may do only what both it and the role's policies allow."""
     session = Session(
         access_key_id=f"STS.{secrets.token_hex(12)}",
         secret=secrets.token_urlsafe(24),
@@ -37,6 +40,7 @@ def mint_session(cloud: Cloud, role: Role, session_name: str, duration_seconds: 
         role_id=role.id,
         session_name=session_name,
         expires_at=time.time() + duration_seconds,
+        policy=policy,
     )
     with cloud.lock:
         cloud.sessions[session.access_key_id] = session
@@ -93,7 +97,7 @@ def assume_role(call: Call) -> dict[str, Any]:
     principal = f"acs:ram::{call.caller.account_uid}:root"
     if policy_lang.evaluate_trust(role.trust_policy, "RAM", principal, {}) != "allow":
         raise forbidden("NoPermission", "You are not authorized to do this action. You should be authorized by RAM.")
-    session = mint_session(call.cloud, role, session_name, duration)
+    session = mint_session(call.cloud, role, session_name, duration, session_policy)
     body: dict[str, Any] = {
         "Credentials": {
             "AccessKeyId": session.access_key_id,

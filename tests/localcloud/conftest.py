@@ -51,6 +51,8 @@ def base_seed() -> dict[str, Any]:
                     {"id": KEYS[SHARER][0], "secret": KEYS[SHARER][1]},
                     {"id": "AKSHARERALICE0000001", "secret": "alice-secret", "user": "alice"},
                 ],
+                # A RAM user may do only what its policies allow (localcloud.authorization).
+                "users": [{"name": "alice", "policies": [{"type": "System", "name": "AdministratorAccess"}]}],
                 "kms_keys": [
                     {"id": CMK, "region": HZ, "aliases": ["alias/images"]},
                     {"id": CMK2, "region": HZ},

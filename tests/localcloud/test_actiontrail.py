@@ -60,7 +60,11 @@ def seed() -> dict[str, Any]:
     ]
     sharer["roles"] = [
         {"name": "fc-role", "trust_policy": TRUST_FC, "policies": [{"name": "read-trail"}]},
-        {"name": "operator", "trust_policy": TRUST_ACCOUNT},
+        {
+            "name": "operator",
+            "trust_policy": TRUST_ACCOUNT,
+            "policies": [{"type": "System", "name": "AdministratorAccess"}],
+        },
     ]
     sharer["functions"] = [
         {"service": "events", "name": "sink", "handler": f"{H}.eventbridge_sink"},

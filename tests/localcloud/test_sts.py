@@ -40,7 +40,14 @@ def ram_trust(*uids: str) -> dict[str, Any]:
 def seed() -> dict[str, Any]:
     s = base_seed()
     s["accounts"][0]["roles"] = [
-        {"name": DEPLOYER, "id": "300000000000000001", "trust_policy": ram_trust(SHAREE), "max_session_duration": 7200},
+        {
+            "name": DEPLOYER,
+            "id": "300000000000000001",
+            "trust_policy": ram_trust(SHAREE),
+            "max_session_duration": 7200,
+            # Sessions may do what the role's policies allow (localcloud.authorization): reads, here.
+            "policies": [{"type": "System", "name": "ReadOnlyAccess"}],
+        },
         {
             "name": ECS_ONLY,
             "id": "300000000000000002",

@@ -50,7 +50,13 @@ ASSOCIATION_CHANGES = {
 def seed() -> dict[str, Any]:
     s = base_seed()
     sharer = s["accounts"][0]
-    sharer["roles"] = [{"name": "operator", "trust_policy": TRUST_ACCOUNT}]
+    sharer["roles"] = [
+        {
+            "name": "operator",
+            "trust_policy": TRUST_ACCOUNT,
+            "policies": [{"type": "System", "name": "AdministratorAccess"}],
+        }
+    ]
     sharer["snapshots"].append({"id": "s-plainsh1", "region": SH})
     sharer["functions"] = [
         {"service": "events", "name": "api-calls", "handler": f"{H}.echo"},
