@@ -1076,3 +1076,137 @@ def test_a_refused_share_is_read_only_for_kinds_that_add_and_known_from_the_even
     gone = rs_event("DeleteResourceShare", {"ResourceShareId": "rs-1"}, errorCode="AssumeRoleError")
     assert isinstance(one(gone), Ignored)  # a failed removal changed nothing
     assert set(SHARE_EVENTS) == set(EVENT_KINDS)
+
+
+# --- Resource Sharing as production names it, and EventBridge's AssociationStatusChange ------------
+
+SHARE_IMAGE = "m-bp1example0000000001"
+SHAREE_2 = "2234567890123456"
+
+
+def test_resource_manager_named_associate_in_productions_shape() -> None:
+    """ActionTrail records Resource Sharing calls as `ResourceManager` events from
+    `resourcemanager-share.aliyuncs.com` (production-facts.md), with request noise beside the keys."""
+    event = fixture("actiontrail_resourcemanager_associate_resource_share.json")
+    assert (event["serviceName"], event["eventSource"]) == ("ResourceManager", "resourcemanager-share.aliyuncs.com")
+    s = signal(event)
+    assert (s.event_name, s.service, s.account_uid, s.region) == (
+        "AssociateResourceShare",
+        "resourcesharing",
+        SHARER,
+        "cn-hangzhou",
+    )
+    assert s.resources == (ResourceRef("image", SHARE_IMAGE, "cn-hangzhou"),)
+    assert s.resource_share_id == "rs-example0000001"
+    assert s.added_targets == (SHAREE_2,) and not s.invalid_targets
+    assert not removes_access(s)
+
+
+def association(**data: Any) -> dict[str, Any]:
+    """The AssociationStatusChange fixture with `data` keys replaced (None deletes the key)."""
+    event: dict[str, Any] = fixture("eventbridge_association_status_change.json")
+    for key, value in data.items():
+        if value is None:
+            event["data"].pop(key, None)
+        else:
+            event["data"][key] = value
+    return event
+
+
+def test_associated_image_is_a_share_signal_for_the_target() -> None:
+    event = fixture("eventbridge_association_status_change.json")
+    s = signal(event)
+    assert (s.event_name, s.service, s.account_uid, s.region) == (
+        "AssociationStatusChange",
+        "resourcesharing",
+        SHARER,
+        "cn-hangzhou",
+    )
+    assert s.resources == (ResourceRef("image", SHARE_IMAGE, "cn-hangzhou"),)
+    assert s.resource_share_id == "rs-example0000001"
+    assert s.added_targets == (SHAREE_2,) and s.removed_targets == ()
+    assert s.failed_with is None
+    assert s.delivery_key == f"acs.resourcemanager/{event['id']}"
+    assert s.event_id == event["id"]
+    assert not removes_access(s) and not refusal_in_event(s)
+    assert EVENT_KINDS["AssociationStatusChange"].carrier == "eventbridge"
+    assert s.parameters_dict()["associationStatus"] == "Associated"
+
+
+def test_associated_snapshot() -> None:
+    s = signal(association(resourceType="Snapshot", resourceId="s-bp1example0000000001"))
+    assert s.resources == (ResourceRef("snapshot", "s-bp1example0000000001", "cn-hangzhou"),)
+
+
+def test_failed_association_is_a_signal_and_says_the_associations_are_read() -> None:
+    """A failed association may be one refused until the role is ready: the engine reads why."""
+    s = signal(association(associationStatus="Failed"))
+    assert s.added_targets == (SHAREE_2,) and s.failed_with is None
+    assert any("failed" in note for note in s.notes)
+
+
+@pytest.mark.parametrize("status", ["Associating", "Disassociating", "Disassociated", "Unknown", None])
+def test_other_statuses_are_ignored_with_the_status(status: str | None) -> None:
+    item = ignored(association(associationStatus=status, associateType="Disassociate" if status else None))
+    assert f"reports status {status or 'none'}" in item.reason
+    assert "Associated and Failed" in item.reason
+
+
+def test_disassociate_type_is_ignored() -> None:
+    assert "associateType Disassociate" in ignored(association(associateType="Disassociate")).reason
+
+
+def test_other_resource_types_are_ignored() -> None:
+    item = ignored(association(resourceType="CapacityReservation", resourceId="crp-1"))
+    assert "shares a CapacityReservation, not an Image or Snapshot" in item.reason
+    assert "untyped resource" in ignored(association(resourceType=None)).reason
+    assert "has no resourceId" in ignored(association(resourceId=None)).reason
+
+
+def test_an_event_on_the_targets_bus_is_ignored_naming_both_accounts() -> None:
+    """The doc sample's `aliyunaccountid` is the target's (production-facts.md): such an event names
+    another owner; the owner's own events converge it."""
+    event = fixture("eventbridge_association_status_change.json")
+    event["aliyunaccountid"] = SHAREE_2
+    item = ignored(event)
+    assert f"arrived on account {SHAREE_2}'s bus" in item.reason and SHARER in item.reason
+
+
+def test_the_doc_sample_is_ignored() -> None:
+    item = ignored(fixture("eventbridge_association_status_change_doc.json"))
+    assert "names no owner account UID" in item.reason
+
+
+def test_region_comes_from_the_subject_then_the_bus_region() -> None:
+    event = fixture("eventbridge_association_status_change.json")
+    event["aliyunregionid"] = "cn-shanghai"
+    assert signal(event).region == "cn-hangzhou"  # the share's region
+    event["subject"] = "something else"
+    assert signal(event).region == "cn-shanghai"
+    del event["aliyunregionid"]
+    assert "names no region" in ignored(event).reason
+
+
+def test_association_without_id_or_data() -> None:
+    event = fixture("eventbridge_association_status_change.json")
+    no_data = {k: v for k, v in event.items() if k != "data"}
+    assert "has no data object" in ignored(no_data).reason
+    del event["id"]
+    assert ignored(event).reason == "ignored: AssociationStatusChange CloudEvent has no id"
+
+
+def test_association_data_as_json_text() -> None:
+    event = fixture("eventbridge_association_status_change.json")
+    event["data"] = json.dumps(event["data"])
+    assert signal(event).added_targets == (SHAREE_2,)
+
+
+def test_association_target_that_is_not_a_uid_is_carried_as_invalid() -> None:
+    s = signal(association(targetAccountId="rd-abc123"))
+    assert s.added_targets == ()
+    assert [t.parameter for t in s.invalid_targets] == ["targetAccountId.1"]
+
+
+def test_an_actiontrail_event_named_like_the_eventbridge_notice_is_ignored() -> None:
+    item = ignored(rs_event("AssociationStatusChange", {"resourceShareId": "rs-1"}))
+    assert "only EventBridge publishes" in item.reason

@@ -6,16 +6,19 @@ plain values. `decode` never raises; every rejection is an `Ignored` with a reas
 
 from sharetrust.events.actiontrail import ActionTrailEvent, UserIdentity
 from sharetrust.events.classify import (
+    ACTED_ON_STATUSES,
     ACTIONABLE_ERRORS,
+    ASSOCIATION_STATUS_CHANGE,
     EVENT_KINDS,
     SHARE_EVENTS,
     Envelope,
     EventKind,
     classify,
+    classify_association,
     refusal_in_event,
     removes_access,
 )
-from sharetrust.events.cloudevent import CloudEvent
+from sharetrust.events.cloudevent import AssociationStatus, AssociationStatusChange, CloudEvent
 from sharetrust.events.common import DictWrapper, parse_time
 from sharetrust.events.decoder import decode, decode_cloudevent, decode_object, describe
 from sharetrust.events.params import normalise, unflatten
@@ -33,12 +36,16 @@ from sharetrust.events.sls import ACTIONTRAIL_TOPICS, SlsTriggerEvent, decode_lo
 from sharetrust.model import TargetKind, target_kind
 
 __all__ = [
+    "ACTED_ON_STATUSES",
     "ACTIONABLE_ERRORS",
     "ACTIONTRAIL_TOPICS",
+    "ASSOCIATION_STATUS_CHANGE",
     "EVENT_KINDS",
     "SHARE_EVENTS",
     "ActionTrailEvent",
     "Actor",
+    "AssociationStatus",
+    "AssociationStatusChange",
     "CloudEvent",
     "DictWrapper",
     "Envelope",
@@ -54,6 +61,7 @@ __all__ = [
     "TargetKind",
     "UserIdentity",
     "classify",
+    "classify_association",
     "decode",
     "decode_cloudevent",
     "decode_log_row",

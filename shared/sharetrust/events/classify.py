@@ -12,6 +12,11 @@ event is one row and, if no reader fits, one reader.
 | `AssociateResourceShare` | resourcesharing | same, or none (share id only) | `Targets.N` / — |
 | `DisassociateResourceShare` | resourcesharing | same, or none (share id only) | — / `Targets.N` |
 | `DeleteResourceShare` | resourcesharing | none (share id only) | — / — |
+| `AssociationStatusChange` (EventBridge) | resourcesharing | `resourceType`, `resourceId` | `targetAccountId` / — |
+
+Resource Sharing's ActionTrail events are named `ResourceSharing` or `ResourceManager` (production-facts.md);
+both are accepted. `AssociationStatusChange` is not an ActionTrail event but EventBridge's notice that an
+association settled (`classify_association`); only `Associated` and `Failed` ones are read.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from sharetrust.events.actiontrail import ActionTrailEvent
-from sharetrust.events.common import MAX_INT_BITS, show, text, type_name
+from sharetrust.events.cloudevent import AssociationStatusChange
+from sharetrust.events.common import MAX_INT_BITS, freeze, show, text, type_name
 from sharetrust.events.params import list_param
 from sharetrust.events.signals import (
     Actor,
@@ -40,6 +46,11 @@ CREATE_SHARE = "CreateResourceShare"
 ASSOCIATE_SHARE = "AssociateResourceShare"
 DISASSOCIATE_SHARE = "DisassociateResourceShare"
 DELETE_SHARE = "DeleteResourceShare"
+ASSOCIATION_STATUS_CHANGE = "AssociationStatusChange"
+# Settled statuses worth converging for: `Associated` (shared) and `Failed` (perhaps refused until the
+# role is ready; the truth reader tells). Associating is not settled; a Disassociated association
+# removes nothing here: removal rests on facts read (the DisassociateResourceShare event, the reconcile).
+ACTED_ON_STATUSES = frozenset({"Associated", "Failed"})
 
 # `serviceName` values, compared lowercased. `Ecs` is documented; the Resource Sharing value is
 # unconfirmed (events.md §1.1), so `ResourceSharing` is a guess, and `ResourceManager` (the product
@@ -84,6 +95,8 @@ def classify(event: ActionTrailEvent, envelope: Envelope | None = None) -> Share
     kind = EVENT_KINDS.get(name)
     if kind is None:
         return Ignored(event_id, f"ignored: {label} is {name}, not a share event")
+    if kind.carrier != "actiontrail":
+        return Ignored(event_id, f"ignored: {label} is named {name}, which only EventBridge publishes")
     service = kind.service
     if event_id is None:
         return Ignored(None, f"ignored: {name} event has neither eventId nor requestId")
@@ -203,6 +216,34 @@ class _Builder:
         removed = self._targets("RemoveAccount", accounts_only=True)
         image_region = text(self.params.get("RegionId")) or self.region
         return self._parts([ResourceRef("image", image, image_region)], None, added, removed)
+
+    def settled_association(self) -> _Parts | Ignored:
+        """AssociationStatusChange: one resource and one target account whose association settled."""
+        status = text(self.params.get("associationStatus"))
+        if status not in ACTED_ON_STATUSES:
+            return Ignored(
+                self.event_id,
+                f"ignored: {self.label} reports status {status or 'none'}; only "
+                f"{' and '.join(sorted(ACTED_ON_STATUSES))} associations are acted on",
+            )
+        associate_type = text(self.params.get("associateType"))
+        if associate_type not in (None, "Associate"):
+            return Ignored(self.event_id, f"ignored: {self.label} has associateType {associate_type}, not Associate")
+        given_type = text(self.params.get("resourceType"))
+        kind = _RESOURCE_TYPES.get(given_type.lower()) if given_type else None
+        if kind is None:
+            return Ignored(
+                self.event_id,
+                f"ignored: {self.label} shares a {given_type or 'untyped resource'}, not an Image or Snapshot",
+            )
+        resource_id = text(self.params.get("resourceId"))
+        if resource_id is None:
+            return Ignored(self.event_id, f"ignored: {self.label} has no resourceId")
+        if status == "Failed":
+            self.notes.append("the association failed; the share's associations are read to see why")
+        added = self._targets("targetAccountId", accounts_only=True)
+        share_id = text(self.params.get("resourceShareId"))
+        return self._parts([ResourceRef(kind, resource_id, self.region)], share_id, added=added)
 
     def whole_share(self) -> _Parts | Ignored:
         """DeleteResourceShare: only the share id; everything in the share is affected."""
@@ -354,6 +395,8 @@ class EventKind:
     # A refused share is recorded only in the event (ECS keeps no failed share permission), so the
     # event's targets are what the role is prepared for; Resource Sharing keeps failed associations.
     refusal_in_event: bool = False
+    # What delivers it: an ActionTrail event (trail logstore, EventBridge), or an EventBridge event of its own.
+    carrier: Literal["actiontrail", "eventbridge"] = "actiontrail"
 
 
 def _names(*keys: str) -> Callable[[Mapping[str, Any]], bool]:
@@ -380,8 +423,68 @@ EVENT_KINDS: Mapping[str, EventKind] = {
     DELETE_SHARE: EventKind(
         "resourcesharing", _Builder.whole_share, adds=False, removes="always", fits=_names("ResourceShareId")
     ),
+    ASSOCIATION_STATUS_CHANGE: EventKind(
+        "resourcesharing",
+        _Builder.settled_association,
+        adds=True,
+        removes="never",
+        fits=_names("resourceShareId"),
+        carrier="eventbridge",
+    ),
 }
 SHARE_EVENTS: Mapping[str, Service] = {name: kind.service for name, kind in EVENT_KINDS.items()}
+
+
+def classify_association(event: AssociationStatusChange) -> ShareSignal | Ignored:
+    """A `ShareSignal` adding the target account to the resource's share role, for an association
+    that settled as Associated or Failed in the owner's account; otherwise `Ignored` with the reason.
+
+    A hint like any event: the engine re-reads the account's shares, so nothing here is trusted.
+    """
+    event_id = event.id
+    if event_id is None:
+        return Ignored(None, f"ignored: {ASSOCIATION_STATUS_CHANGE} CloudEvent has no id")
+    label = f"CloudEvent {event_id} ({ASSOCIATION_STATUS_CHANGE})"
+    change = event.status
+    if not change:
+        return Ignored(event_id, f"ignored: {label} has no data object")
+    owner = change.resource_owner_account_id
+    if owner is None or target_kind(owner) != "account":
+        return Ignored(event_id, f"ignored: {label} names no owner account UID (resourceOwnerAccountId {owner})")
+    bus = event.aliyunaccountid
+    if bus is not None and bus != owner:
+        # The doc sample's bus is the target's (production-facts.md). sharetrust acts for the owner,
+        # whose own trail carries the share (the Log Service path, member accounts included).
+        return Ignored(
+            event_id,
+            f"ignored: {label} arrived on account {bus}'s bus (the sharee's); the resource belongs to {owner}, "
+            "whose own events converge it",
+        )
+    region = event.share_region or event.aliyunregionid
+    if region is None:
+        return Ignored(event_id, f"ignored: {label} names no region (subject, aliyunregionid)")
+    kind = EVENT_KINDS[ASSOCIATION_STATUS_CHANGE]
+    outcome = kind.read(_Builder(event_id, label, ASSOCIATION_STATUS_CHANGE, kind, owner, region, change))
+    if isinstance(outcome, Ignored):
+        return outcome
+    return ShareSignal(
+        event_id=event_id,
+        event_name=ASSOCIATION_STATUS_CHANGE,
+        service=kind.service,
+        account_uid=owner,
+        region=region,
+        resources=outcome.resources,
+        resource_share_id=outcome.resource_share_id,
+        added_targets=outcome.added,
+        removed_targets=(),
+        failed_with=None,  # the event names no error; the failed association's message is read
+        actor=Actor("service", None, owner, "ResourceSharing"),  # the service settled it, not a caller
+        request_parameters=freeze(change.raw_event),
+        event_time=event.time,
+        invalid_targets=outcome.invalid,
+        notes=outcome.notes,
+        delivery_key=event.dedupe_key,
+    )
 
 
 def removes_access(signal: ShareSignal) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -90,3 +91,70 @@ class CloudEvent(DictWrapper):
     def data(self) -> ActionTrailEvent:
         """The ActionTrail event; empty (every property None) when `data` is not an object."""
         return ActionTrailEvent(self.data_object or {})
+
+
+# EventBridge page "Resource Management events" (production-facts.md, "Event sources").
+ASSOCIATION_STATUS_CHANGE_TYPE = "resourcemanager:ResourceSharing:AssociationStatusChange"
+ASSOCIATION_STATUS_CHANGE_SOURCE = "acs.resourcemanager"
+# `subject`: `acs:resourcesharing:<region>:<owner>:resourceshare/<share id>` (the page's sample).
+_SHARE_SUBJECT = re.compile(r"^acs:resourcesharing:([a-z0-9-]+):[^:]*:resourceshare/\S+$")
+
+
+class AssociationStatus(DictWrapper):
+    """`data` of an AssociationStatusChange: one (resource, target account) association that settled."""
+
+    @property
+    def resource_share_id(self) -> str | None:
+        return text(self.get("resourceShareId"))
+
+    @property
+    def resource_owner_account_id(self) -> str | None:
+        return text(self.get("resourceOwnerAccountId"))
+
+    @property
+    def target_account_id(self) -> str | None:
+        return text(self.get("targetAccountId"))
+
+    @property
+    def service_name(self) -> str | None:
+        """The shared resource's service host; the doc sample masks it (`***.aliyuncs.com`)."""
+        return text(self.get("serviceName"))
+
+    @property
+    def resource_type(self) -> str | None:
+        """`Image`, `Snapshot`, ... as Resource Sharing names them (the sample: `CapacityReservation`)."""
+        return text(self.get("resourceType"))
+
+    @property
+    def resource_id(self) -> str | None:
+        return text(self.get("resourceId"))
+
+    @property
+    def association_status(self) -> str | None:
+        """`Associated` in the sample; Resource Sharing's other statuses: Associating, Failed, ..."""
+        return text(self.get("associationStatus"))
+
+    @property
+    def associate_type(self) -> str | None:
+        """`Associate` in the sample."""
+        return text(self.get("associateType"))
+
+
+class AssociationStatusChange(CloudEvent):
+    """EventBridge's `resourcemanager:ResourceSharing:AssociationStatusChange`. Its `aliyunaccountid`
+    is the account whose bus received it: in the doc sample, the target's, not the owner's."""
+
+    @property
+    def status(self) -> AssociationStatus:
+        """`data`; empty (every property None) when `data` is not an object."""
+        return AssociationStatus(self.data_object or {})
+
+    @property
+    def share_region(self) -> str | None:
+        """The resource share's region, from `subject`; None when the subject is not a share's."""
+        match = _SHARE_SUBJECT.match(self.subject or "")
+        return match.group(1) if match else None
+
+
+def is_association_status_change(envelope: CloudEvent) -> bool:
+    return envelope.type == ASSOCIATION_STATUS_CHANGE_TYPE

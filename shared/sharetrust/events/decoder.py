@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sharetrust.events.actiontrail import ActionTrailEvent
-from sharetrust.events.classify import Envelope, classify
-from sharetrust.events.cloudevent import CloudEvent
+from sharetrust.events.classify import Envelope, classify, classify_association
+from sharetrust.events.cloudevent import AssociationStatusChange, CloudEvent, is_association_status_change
 from sharetrust.events.common import type_name
 from sharetrust.events.signals import Ignored, Intake
 from sharetrust.events.sls import SlsTriggerEvent, decode_log_row
@@ -122,7 +122,10 @@ def _is_cloudevent(obj: Mapping[str, Any]) -> bool:
 
 
 def decode_cloudevent(envelope: CloudEvent) -> Intake:
-    """The ActionTrail event in `data`, with the envelope's account and region as fallbacks."""
+    """The ActionTrail event in `data`, with the envelope's account and region as fallbacks; or
+    Resource Sharing's AssociationStatusChange."""
+    if is_association_status_change(envelope):
+        return classify_association(AssociationStatusChange(envelope.raw_event))
     label = f"CloudEvent {envelope.id}" if envelope.id else "CloudEvent without id"
     raw = envelope.raw_data
     if raw is None:
