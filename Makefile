@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck unit demo clean serve bench
+.PHONY: test lint typecheck unit demo clean serve bench package
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ serve: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m localcloud.demo
+
+# The folder s.yaml's code: points at (build/package): handlers, sharetrust, runtime dependencies as wheels
+# for FC's python3.12 (glibc 2.31, x86_64), bytecode. README "Package".
+package: $(STAMP)
+	$(BIN)/python deploy/build_package.py
 
 # Calls, throughput, cold start and memory against the local cloud (issue 10): bench/README.md.
 bench: $(STAMP)
