@@ -4,11 +4,14 @@ sharetrust's real FC handlers, and the oracle says whether the sharee can use th
 from __future__ import annotations
 
 import copy
+import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from alibabacloud_ecs20140526 import models as ecs_models
 from alibabacloud_ecs20140526.client import Client as EcsClient
 from alibabacloud_resourcesharing20200110 import models as rs_models
@@ -16,22 +19,37 @@ from alibabacloud_resourcesharing20200110.client import Client as RsClient
 
 from localcloud import LocalCloud
 from localcloud.oracle import can_use
+from localcloud.services.sts import mint_session
 from localcloud.state import IMAGE_ROLE
 from sharetrust.plan.trust_policy import TrustPolicy
 from tests.localcloud.conftest import HZ, KEYS, SH, SHARER, base_seed, config, start
 
-SHARE_EVENTS = [
-    "ModifyImageSharePermission",
-    "CreateResourceShare",
-    "AssociateResourceShare",
-    "DisassociateResourceShare",
-    "DeleteResourceShare",
-]
+ROOT = Path(__file__).resolve().parents[2]
 UNRELATED_STATEMENT = {
     "Action": "sts:AssumeRole",
     "Effect": "Allow",
     "Principal": {"RAM": ["acs:ram::5555555555555555:root"]},
 }
+
+
+# The function role holds exactly deploy/'s policies (least privilege, issue 8); their placeholders take
+# this estate's names. AccountId is the sharer's (the seed fills it in).
+DEPLOY_PARAMETERS = {
+    "TrailProject": "trail-project",
+    "TrailLogstore": "actiontrail_sharetrust-trail",
+    "AuditProject": "security-audit",
+    "AuditLogstore": "sharetrust-changes",
+    "MemberRole": "sharetrust-member",
+}
+FUNCTION_POLICIES = [
+    {"name": "sharetrust-function", "document_file": "deploy/function-policy.json", "parameters": DEPLOY_PARAMETERS},
+    {
+        "name": "sharetrust-service-key",
+        "document_file": "deploy/function-policy-service-key.json",
+        "parameters": DEPLOY_PARAMETERS,
+    },
+]
+FUNCTION_ROLE = "sharetrust-fc"
 
 
 def e2e_seed(
@@ -46,16 +64,17 @@ def e2e_seed(
     sharer["images"].append({"id": "m-cmk0002", "region": HZ, "name": "app2", "disks": [{"snapshot_id": "s-cmk0002"}]})
     roles: list[dict[str, Any]] = [
         {
-            "name": "sharetrust-fc",
+            "name": FUNCTION_ROLE,
             "trust_policy": {
                 "Version": "1",
                 "Statement": [
                     {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": ["fc.aliyuncs.com"]}}
                 ],
             },
-            "policies": [{"type": "System", "name": "AdministratorAccess"}],
+            "policies": [{"type": "Custom", "name": p["name"]} for p in FUNCTION_POLICIES],
         }
     ]
+    sharer.setdefault("policies", []).extend(copy.deepcopy(FUNCTION_POLICIES))
     if image_role:
         roles.append({"name": IMAGE_ROLE, "trust_policy": {"Version": "1", "Statement": [UNRELATED_STATEMENT]}})
     sharer["roles"] = roles
@@ -78,14 +97,11 @@ def e2e_seed(
     ]
     triggers: list[dict[str, Any]] = []
     if eventbridge:
-        triggers.append(
-            {
-                "type": "eventbridge",
-                "name": "share-events",
-                "function": ["sharetrust", "on-share-event"],
-                "pattern": {"type": [{"suffix": ":ActionTrail:ApiCall"}], "data": {"eventName": SHARE_EVENTS}},
-            }
-        )
+        # The rules s.yaml deploys, read from it so the two cannot drift.
+        triggers += [
+            {"type": "eventbridge", "name": name, "function": ["sharetrust", "on-share-event"], "pattern": pattern}
+            for name, pattern in deployed_eventbridge_rules()
+        ]
     if trail_logs:
         triggers.append(
             {
@@ -99,6 +115,17 @@ def e2e_seed(
         )
     sharer["triggers"] = triggers
     return seed
+
+
+def deployed_eventbridge_rules() -> list[tuple[str, dict[str, Any]]]:
+    """(trigger name, event pattern) of every EventBridge trigger s.yaml gives on-share-event."""
+    document = yaml.safe_load((ROOT / "s.yaml").read_text(encoding="utf-8"))
+    triggers = document["resources"]["on-share-event"]["props"]["triggers"]
+    return [
+        (str(t["triggerName"]), json.loads(t["triggerConfig"]["eventRuleFilterPattern"]))
+        for t in triggers
+        if t["triggerType"] == "eventbridge"
+    ]
 
 
 @pytest.fixture
@@ -179,7 +206,22 @@ def two_region_seed() -> dict[str, Any]:
 
 
 def sharer_environ(lc: LocalCloud, **extra: str) -> dict[str, str]:
-    """The environment `run`, `reconcile` or the CLI need to act as the sharer against this local cloud."""
+    """The environment `run`, `reconcile` or the CLI need to act as the sharer against this local cloud: STS
+    credentials of the function role, so they may do exactly what deploy/'s policies allow."""
+    with lc.cloud.lock:
+        role = lc.cloud.ram_of(SHARER).roles[FUNCTION_ROLE]
+    session = mint_session(lc.cloud, role, "sharetrust-tests")
+    return {
+        "SHARETRUST_ENDPOINT": lc.url,
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": session.access_key_id,
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": session.secret,
+        "ALIBABA_CLOUD_SECURITY_TOKEN": session.token,
+        **extra,
+    }
+
+
+def operator_environ(lc: LocalCloud, **extra: str) -> dict[str, str]:
+    """The sharer account's own (root) AccessKey: for tests about an operator's credentials, not the role's."""
     return {
         "SHARETRUST_ENDPOINT": lc.url,
         "ALIBABA_CLOUD_ACCESS_KEY_ID": KEYS[SHARER][0],
