@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import ast
 import copy
+import importlib.util
 import json
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,19 @@ from sharetrust.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "tests" / "events"
 PACKAGE = "./build/package"  # what `make package` builds (contract: build/package/)
+
+
+def package_folder() -> Path:
+    """Where deploy/build_package.py (`make package`) writes the package."""
+    spec = importlib.util.spec_from_file_location("build_package", ROOT / "deploy" / "build_package.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)  # its dataclasses look their module up there
+    spec.loader.exec_module(sys.modules[spec.name])
+    module = sys.modules[spec.name]
+    folder: Path = module.DEFAULT_OUT
+    return folder
+
 
 # fc3 props that are not fields of CreateFunctionInput (devsapp/fc3 src/interface/index.ts `IProps`
 # and function.ts): `code` is a local path there, not the API's InputCodeLocation; the others are
@@ -206,6 +221,7 @@ def test_the_log_trigger_reads_the_trail_and_logs_to_its_own_logstore() -> None:
 def test_handlers_exist_and_code_is_the_package() -> None:
     for name, props in resources().items():
         assert props["code"] == PACKAGE, name
+        assert (ROOT / props["code"]).resolve() == package_folder().resolve()
         module, _, function = props["handler"].partition(".")
         source = ROOT / "functions" / f"{module}.py"
         assert source.is_file(), f"{name}: handler {props['handler']} needs functions/{module}.py"
