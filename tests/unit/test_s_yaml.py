@@ -29,13 +29,13 @@ PACKAGE = "./build/package"  # what `make package` builds (contract: build/packa
 
 def package_folder() -> Path:
     """Where deploy/build_package.py (`make package`) writes the package."""
-    spec = importlib.util.spec_from_file_location("build_package", ROOT / "deploy" / "build_package.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)  # its dataclasses look their module up there
-    spec.loader.exec_module(sys.modules[spec.name])
-    module = sys.modules[spec.name]
-    folder: Path = module.DEFAULT_OUT
+    name = "deploy.build_package"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "deploy" / "build_package.py")
+        assert spec is not None and spec.loader is not None
+        sys.modules[name] = importlib.util.module_from_spec(spec)  # its dataclasses look their module up there
+        spec.loader.exec_module(sys.modules[name])
+    folder: Path = sys.modules[name].DEFAULT_OUT
     return folder
 
 
