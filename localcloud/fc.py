@@ -8,11 +8,14 @@ invoke functions through the context's hook, on its deliveries, so `LocalCloud.w
 
 from __future__ import annotations
 
+import base64
 import hmac
 import importlib
+import io
 import json
 import os
 import re
+import sys
 import threading
 import traceback
 import uuid
@@ -20,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import unquote
 
 from localcloud import policy
@@ -41,6 +44,7 @@ SYNC_PAYLOAD_LIMIT = 32 * 1024 * 1024  # FC 2.0 sync invocation request payload
 ASYNC_PAYLOAD_LIMIT = 128 * 1024  # FC 2.0 async invocation request payload
 ASYNC_RETRIES = 3  # maxAsyncRetryAttempts default (events.md §6)
 FUNCTION_MEMORY_MB = 512  # not modelled per function
+LOG_TAIL_BYTES = 4096  # x-fc-log-result carries the last 4 KB of the invocation's log
 
 _INVOKE_PATH = re.compile(r"^/2016-08-15/services/([^/]+)/functions/([^/]+)/invocations$")
 _ENV_KEYS = ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN")
@@ -196,6 +200,55 @@ def _environment(values: dict[str, str | None]) -> Iterator[None]:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = old
+
+
+class _Tee(io.TextIOBase):
+    """Stands in for sys.stdout/sys.stderr: what a thread running a synchronous invocation writes is
+    that invocation's log (FC keeps a function's output, it is nobody's console), kept for its tail; other
+    threads' writes pass through. Process-wide streams cannot be swapped per thread, so this is how
+    concurrent invocations each get their own log."""
+
+    def __init__(self, inner: TextIO, buffers: dict[int, io.StringIO]) -> None:
+        self.inner = inner
+        self._buffers = buffers
+
+    def write(self, text: str) -> int:
+        buffer = self._buffers.get(threading.get_ident())
+        if buffer is not None:
+            return buffer.write(text)
+        return self.inner.write(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+
+_TAILS: dict[int, io.StringIO] = {}
+_TAILS_LOCK = threading.Lock()
+
+
+@contextmanager
+def log_tail() -> Iterator[io.StringIO]:
+    buffer = io.StringIO()
+    with _TAILS_LOCK:
+        for name in ("stdout", "stderr"):
+            stream = getattr(sys, name)
+            if not isinstance(stream, _Tee):
+                setattr(sys, name, _Tee(stream, _TAILS))
+        _TAILS[threading.get_ident()] = buffer
+    try:
+        yield buffer
+    finally:
+        with _TAILS_LOCK:
+            _TAILS.pop(threading.get_ident(), None)
+
+
+def tail_header(text: str) -> str:
+    """x-fc-log-result: the last 4 KB of an invocation's log, base64."""
+    data = text.encode()[-LOG_TAIL_BYTES:]
+    return base64.b64encode(data).decode()
 
 
 def _load_handler(spec: str) -> Callable[[bytes, RuntimeContext], Any]:
@@ -380,11 +433,20 @@ def _invoke_http(
             partial(_invoke_async, ctx, key, request.body, request_id), f"async invocation {service}/{name}"
         )
         return HttpResponse(202, b"", headers)
-    try:
-        body = invoke(ctx, key, request.body, request_id)
-    except FunctionError as failed:
+    failure: FunctionError | None = None
+    with log_tail() as log:
+        print(f"FC Invoke Start RequestId: {request_id}")
+        try:
+            body = invoke(ctx, key, request.body, request_id)
+        except FunctionError as failed:
+            failure = failed
+            print(f"{failed.body['errorType']}: {failed.body['errorMessage']}")
+        print(f"FC Invoke End RequestId: {request_id}")
+    if request.headers.get("x-fc-log-type") == "Tail":
+        headers["x-fc-log-result"] = tail_header(log.getvalue())
+    if failure is not None:
         headers["x-fc-error-type"] = "UnhandledInvocationError"
-        response = HttpResponse.json(200, failed.body, headers)
+        response = HttpResponse.json(200, failure.body, headers)
         response.code = headers["x-fc-error-type"]
         return response
     return HttpResponse(200, body, {"content-type": "application/octet-stream", **headers})

@@ -9,18 +9,12 @@ JSON shape `{"Code", "Message", "RequestId"}`. Invocations run in-process throug
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import re
-import sys
-import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TextIO
+from typing import Any
 from urllib.parse import unquote
 
 from localcloud import fc
@@ -35,7 +29,6 @@ from localcloud.state import Cloud, Function
 from localcloud.wire import HttpRequest, HttpResponse
 
 API_VERSION = "2023-03-30"
-LOG_TAIL_BYTES = 4096  # x-fc-log-result carries the last 4 KB of the invocation's log
 _CREATED = "2025-01-01T00:00:00Z"  # not modelled: functions exist from the seed on
 
 _PATHS: tuple[tuple[str, re.Pattern[str], str], ...] = (
@@ -208,56 +201,6 @@ def _triggers(cloud: Cloud, function: Function, region: str) -> list[dict[str, A
     return found
 
 
-# --- invoking, with the log tail -------------------------------------------------------------------
-
-
-class _Tee(io.TextIOBase):
-    """Stands in for sys.stdout/sys.stderr: writes pass through, and those of a thread running an
-    invocation that asked for the log tail are also kept for it. Process-wide streams cannot be swapped
-    per thread, so this is how concurrent invocations each get their own tail."""
-
-    def __init__(self, inner: TextIO, buffers: dict[int, io.StringIO]) -> None:
-        self.inner = inner
-        self._buffers = buffers
-
-    def write(self, text: str) -> int:
-        buffer = self._buffers.get(threading.get_ident())
-        if buffer is not None:
-            buffer.write(text)
-        return self.inner.write(text)
-
-    def flush(self) -> None:
-        self.inner.flush()
-
-    def isatty(self) -> bool:
-        return False
-
-
-_TAILS: dict[int, io.StringIO] = {}
-_TAILS_LOCK = threading.Lock()
-
-
-@contextmanager
-def _log_tail() -> Iterator[io.StringIO]:
-    buffer = io.StringIO()
-    with _TAILS_LOCK:
-        for name in ("stdout", "stderr"):
-            stream = getattr(sys, name)
-            if not isinstance(stream, _Tee):
-                setattr(sys, name, _Tee(stream, _TAILS))
-        _TAILS[threading.get_ident()] = buffer
-    try:
-        yield buffer
-    finally:
-        with _TAILS_LOCK:
-            _TAILS.pop(threading.get_ident(), None)
-
-
-def _tail(text: str) -> str:
-    data = text.encode()[-LOG_TAIL_BYTES:]
-    return base64.b64encode(data).decode()
-
-
 def _invoke(ctx: Context, request: HttpRequest, function: Function, request_id: str) -> HttpResponse:
     kind = request.headers.get("x-fc-invocation-type", "Sync")
     if kind not in ("Sync", "Async"):
@@ -273,7 +216,7 @@ def _invoke(ctx: Context, request: HttpRequest, function: Function, request_id: 
         )
         return HttpResponse(202, b"", headers)
     tail = request.headers.get("x-fc-log-type") == "Tail"
-    with _log_tail() as log:
+    with fc.log_tail() as log:
         print(f"FC Invoke Start RequestId: {request_id}")
         try:
             body = fc.invoke(ctx, key, request.body, request_id)
@@ -283,7 +226,7 @@ def _invoke(ctx: Context, request: HttpRequest, function: Function, request_id: 
             print(f"{failed.body['errorType']}: {failed.body['errorMessage']}")
         print(f"FC Invoke End RequestId: {request_id}")
     if tail:
-        headers["x-fc-log-result"] = _tail(log.getvalue())
+        headers["x-fc-log-result"] = fc.tail_header(log.getvalue())
     if failure is not None:
         headers["x-fc-error-type"] = "UnhandledInvocationError"
         response = HttpResponse.json(200, failure.body, headers)

@@ -3,6 +3,9 @@
 handle [--dry-run] FILE...   converge the roles for the events in FILEs (any shape; - is stdin)
 plan [--prune] [--json]      what a reconcile would change, role by role; writes nothing
 apply [--prune] [--yes]      reconcile: converge the roles to every current share
+report [--json|--csv|--html] who can use which shared encrypted resource now
+doctor [--json]              check an account's prerequisites, one line each with the fix
+invoke [--function NAME]     send the deployed functions the read-only probe and print what they answer
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from sharetrust.cloud.credentials import CredentialsError
 from sharetrust.cloud.endpoints import EndpointError
-from sharetrust.cloud.errors import CloudError
+from sharetrust.cloud.errors import CloudError, DeadlineExceeded, Denied, NotFound
+from sharetrust.cloud.fc import OperatorSdkMissing
 from sharetrust.settings import SettingsError
 
 if TYPE_CHECKING:
@@ -37,6 +41,24 @@ EXIT_CODES = f"""exit codes:
   {INTERRUPTED}  interrupted (Ctrl-C); the role lock is released, and rerunning completes the change
 
 settings come from the environment (SHARETRUST_*, ALIBABA_CLOUD_*); see the README."""
+
+DOCTOR_EXIT_CODES = f"""exit codes:
+  {DONE}    every check passed
+  {FAILED}    a check failed (each FAIL line says the fix), or a fact could not be read
+  {USAGE}    only warnings (WARN lines); or usage, configuration or no credentials
+
+reads only. settings come from the environment (SHARETRUST_*, ALIBABA_CLOUD_*); see the README."""
+
+INVOKE_EXIT_CODES = f"""exit codes:
+  {DONE}    every function answered the probe, and every probe says ok
+  {FAILED}    a function is not found, access is denied, it failed (errorType: message), timed out,
+       or its probe says failed (the failing checks are printed)
+  {USAGE}    usage, configuration, no credentials, or the operator SDKs are not installed
+
+the probe is read-only. settings come from the environment (SHARETRUST_*, ALIBABA_CLOUD_*); see the README."""
+
+DOCTOR_SECONDS = 120.0
+INVOKE_SECONDS = 300.0
 
 
 class UnreadableInput(ValueError):
@@ -103,11 +125,18 @@ def _fail(message: str, code: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)  # exits 2 with argparse's own one-line message
-    command = {"handle": _handle, "plan": _plan, "apply": _apply, "report": _report}[args.command]
+    command = {
+        "handle": _handle,
+        "plan": _plan,
+        "apply": _apply,
+        "report": _report,
+        "doctor": _doctor,
+        "invoke": _invoke,
+    }[args.command]
     try:
-        with _log_stream(args.log) as log:
+        with _log_stream(getattr(args, "log", None)) as log:
             return command(args, log)
-    except (UnreadableInput, CredentialsError, EndpointError, SettingsError) as unusable:
+    except (UnreadableInput, CredentialsError, EndpointError, SettingsError, OperatorSdkMissing) as unusable:
         return _fail(str(unusable), USAGE)
     except CloudError as failed:  # before any summary exists, e.g. acting for a member account
         return _fail(failed.one_line(), FAILED)
@@ -174,6 +203,97 @@ def _report(args: argparse.Namespace, log: TextIO) -> int:
     return DONE if summary.ok else FAILED
 
 
+def _doctor(args: argparse.Namespace, log: TextIO) -> int:
+    from sharetrust.doctor import checks, exit_status, read_facts
+    from sharetrust.entry import operator_session
+
+    session, settings = operator_session(DOCTOR_SECONDS)
+    facts = read_facts(
+        session,
+        region=args.region or settings.home_region,
+        trail_project=args.trail_project,
+        trail_logstore=args.trail_logstore,
+        trigger_logstore=args.trigger_logstore,
+        deploy_dir=args.deploy,
+        service_key_policy=settings.service_key_policy,
+        progress=PROGRESS,
+    )
+    found = checks(facts)
+    PROGRESS.clear()
+    if args.json:
+        rows = [asdict(c) for c in found]
+        print(json.dumps({"account": facts.account, "region": facts.region, "checks": rows}, indent=2))
+    else:
+        print(f"account {facts.account}, region {facts.region}")
+        print("\n".join(c.line() for c in found))
+    status = exit_status(found)
+    return {"PASS": DONE, "WARN": USAGE, "FAIL": FAILED}[status]
+
+
+def _invoke(args: argparse.Namespace, log: TextIO) -> int:
+    from sharetrust.cloud.fc import FunctionCompute2Gateway, FunctionComputeGateway, Invocation
+    from sharetrust.cloud.sts import StsGateway
+    from sharetrust.doctor import FUNCTIONS
+    from sharetrust.entry import operator_session
+    from sharetrust.probe import PROBE_PAYLOAD
+
+    session, settings = operator_session(INVOKE_SECONDS)
+    region = args.region or settings.home_region
+    names = [args.function] if args.function else list(FUNCTIONS)
+    if args.service:
+        account = settings.account_uid or StsGateway(session, region).caller_account()
+        fc2 = FunctionCompute2Gateway(session, region, account)
+
+        def call(name: str) -> Invocation:
+            return fc2.invoke(args.service, name, PROBE_PAYLOAD, args.qualifier)
+    else:
+        fc3 = FunctionComputeGateway(session, region)
+
+        def call(name: str) -> Invocation:
+            return fc3.invoke(name, PROBE_PAYLOAD, args.qualifier)
+
+    answers: dict[str, Any] = {}
+    failures: list[str] = []
+    for name in names:
+        where = f"{args.service}/{name}" if args.service else name
+        PROGRESS(f"invoking {where}")
+        try:
+            invocation = call(name)
+        except NotFound as missing:
+            failures.append(f"{where}: not found in {region} ({missing.code}): deploy it (s deploy) or check --region")
+            continue
+        except Denied:
+            failures.append(f"{where}: access denied: grant fc:InvokeFunction on it to these credentials")
+            continue
+        except DeadlineExceeded:
+            failures.append(f"{where}: timed out: no answer within {session.deadline.seconds:.0f} s")
+            continue
+        except CloudError as failed:
+            failures.append(f"{where}: {failed.one_line()}")
+            continue
+        PROGRESS.clear()
+        if invocation.log_tail:
+            print(f"--- log tail of {where} (request {invocation.request_id}) ---", file=sys.stderr)
+            print(invocation.log_tail.rstrip("\n"), file=sys.stderr)
+        if invocation.error_type is not None:
+            failures.append(f"{where}: the function failed: {invocation.error}")
+            continue
+        summary = invocation.json()
+        if not isinstance(summary, dict) or "probe" not in summary:
+            failures.append(f"{where}: answered something that is not a probe summary (is it sharetrust's handler?)")
+            continue
+        answers[where] = summary
+        if summary["probe"] != "ok":
+            bad = [c for c in summary.get("checks", []) if isinstance(c, dict) and not c.get("ok")]
+            reasons = "; ".join(f"{c.get('name')}: {c.get('detail')}" for c in bad) or "no check ran"
+            failures.append(f"{where}: probe failed: {reasons}")
+    PROGRESS.clear()
+    print(json.dumps(answers, indent=2, sort_keys=True))
+    for failure in failures:
+        print(f"sharetrust: {failure}", file=sys.stderr)
+    return FAILED if failures else DONE
+
+
 def _finish(summary: Summary) -> int:
     _print_errors(summary)
     print(json.dumps(summary.as_json(), indent=2, sort_keys=True))
@@ -204,6 +324,28 @@ def _parser() -> argparse.ArgumentParser:
     shapes = report.add_mutually_exclusive_group()
     for shape in ("json", "csv", "html"):
         shapes.add_argument(f"--{shape}", dest="format", action="store_const", const=shape, help=f"as {shape}")
+    doctor_codes = {**formatted, "epilog": DOCTOR_EXIT_CODES}
+    doctor = sub.add_parser(
+        "doctor", help="check an account's prerequisites, one line each with the fix", **doctor_codes
+    )
+    doctor.add_argument("--region", metavar="R", help="the functions' region; default: SHARETRUST_HOME_REGION")
+    doctor.add_argument(
+        "--trail-project", metavar="P", help="the trail's Log Service project (s.yaml vars.trailProject)"
+    )
+    doctor.add_argument("--trail-logstore", metavar="L", help="the trail's logstore (s.yaml vars.trailLogstore)")
+    doctor.add_argument(
+        "--trigger-logstore",
+        metavar="L",
+        help="the trigger's own logstore; default: the deployed trigger's, or s.yaml's",
+    )
+    doctor.add_argument("--deploy", metavar="DIR", help="the deploy/ folder to compare policies with; default: found")
+    doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
+    invoke_codes = {**formatted, "epilog": INVOKE_EXIT_CODES}
+    invoke = sub.add_parser("invoke", help="send the deployed functions the read-only probe", **invoke_codes)
+    invoke.add_argument("--function", metavar="NAME", help="one function; default: the three s.yaml deploys")
+    invoke.add_argument("--service", metavar="SERVICE", help="FC 2.0: the service the functions are under")
+    invoke.add_argument("--region", metavar="R", help="the functions' region; default: SHARETRUST_HOME_REGION")
+    invoke.add_argument("--qualifier", metavar="Q", default="LATEST", help="version or alias (default LATEST)")
     for command in (plan, apply, report):
         command.add_argument(
             "--account", metavar="UID", help="a member account, acted on through SHARETRUST_MEMBER_ROLE"

@@ -17,6 +17,7 @@ from sharetrust.cloud.session import CloudSession
 from sharetrust.deadline import DEFAULT_SECONDS, Deadline
 from sharetrust.engine import Engine
 from sharetrust.model import is_account_uid
+from sharetrust.probe import is_probe, run_probe
 from sharetrust.report import DecisionLog, Summary
 from sharetrust.settings import Settings, SettingsError
 
@@ -109,6 +110,15 @@ def reconcile_members(
     return summaries
 
 
+def operator_session(seconds: float, environ: Mapping[str, str] | None = None) -> tuple[CloudSession, Settings]:
+    """A session for the operator's tools (doctor, invoke): the environment's credentials and endpoint."""
+    settings = Settings.from_environment(environ)
+    endpoints = Endpoints.from_environment(environ)
+    credentials = Credentials.resolve(None, environ, local_endpoint=endpoints.override is not None)
+    budget = settings.deadline_seconds or seconds
+    return CloudSession(credentials, endpoints, deadline=Deadline.after(budget)), settings
+
+
 def _in(made: Engine, account: str | None) -> Engine:
     if account is not None and not is_account_uid(account):
         raise SettingsError(f"--account must be an account UID (1–20 digits), got {account!r}")
@@ -134,13 +144,25 @@ def audit(
 
 
 def fc_handler(event: bytes | str, context: Any) -> str:
-    """What every FC trigger handler does: run on the event; fail the invocation if a change failed."""
+    """What every FC trigger handler does: run on the event; fail the invocation if a change failed.
+    The probe event (`sharetrust invoke`) is answered before anything else."""
+    if is_probe(event):
+        return _probe_answer(context)
     return _answer(run([event], context=context, log_stream=sys.stdout))
 
 
 def fc_reconcile(event: bytes | str, context: Any) -> str:
-    """The timer trigger's handler: reconcile (the event carries nothing sharetrust needs)."""
+    """The timer trigger's handler: reconcile (the event carries nothing sharetrust needs), or answer the probe."""
+    if is_probe(event):
+        return _probe_answer(context)
     return _answer(reconcile(context=context, log_stream=sys.stdout))
+
+
+def _probe_answer(context: Any) -> str:
+    """The probe's summary; a failed probe is an answer too (never a failed invocation: nothing to retry)."""
+    text = json.dumps(run_probe(context), sort_keys=True)
+    print(text, flush=True)
+    return text
 
 
 def _answer(summary: Summary) -> str:

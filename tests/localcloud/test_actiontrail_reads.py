@@ -77,7 +77,7 @@ def test_a_trail_that_is_not_logging_delivers_nothing(lc: LocalCloud) -> None:
 
 
 def log_client(lc: LocalCloud, uid: str = SHARER) -> Any:
-    client = LogClient(lc.endpoint, *KEYS[uid])
+    client: Any = LogClient(lc.endpoint, *KEYS[uid])
     client._isRowIp = True
     return client
 

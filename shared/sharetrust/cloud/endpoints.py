@@ -22,6 +22,9 @@ _HOSTS = {
     "resourcesharing": "resourcesharing.{region}.aliyuncs.com",
     "resourcemanager": "resourcemanager.aliyuncs.com",
     "sts": "sts.{region}.aliyuncs.com",
+    # The operator's tools: FC 3.0 (its SDK's endpoint map: fcv3.<region> for most regions) and ActionTrail.
+    "fc3": "fcv3.{region}.aliyuncs.com",
+    "actiontrail": "actiontrail.{region}.aliyuncs.com",
 }
 
 

@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
+from sharetrust.cloud.errors import NotFound
 from sharetrust.cloud.session import USER_AGENT, CloudSession
 
 PULL_COUNT = 1000
@@ -98,6 +99,15 @@ class SlsGateway:
             # `source` given: without it the SDK looks up `<project>.<endpoint host>` (sdk-wire.md §2.1).
             request = PutLogsRequest(project, logstore, topic, "sharetrust", items)
             self._session.call("Sls:PutLogs", partial(client.put_logs, request))
+
+    def logstore_exists(self, endpoint: str, project: str, logstore: str) -> bool:
+        """Whether the logstore exists (False also when its project does not)."""
+        client = self._client(endpoint)
+        try:
+            self._session.call("Sls:GetLogStore", partial(client.get_logstore, project, logstore))
+        except NotFound:
+            return False
+        return True
 
     def pull_range(self, endpoint: str, project: str, logstore: str, shard: int, begin: str, end: str) -> list[LogRow]:
         """Every log in `[begin, end)` of the shard, in order."""

@@ -30,12 +30,16 @@ class StsGateway:
         return self._session.client("sts", self._region, Client)
 
     def caller_account(self) -> str:
+        return self.caller_identity()[0]
+
+    def caller_identity(self) -> tuple[str, str]:
+        """(account UID, ARN) of whoever these credentials are: a role session's ARN names the role."""
         client = self._client()
         body = self._session.call(
             "Sts:GetCallerIdentity",
             lambda: client.get_caller_identity_with_options(self._session.runtime()),
         ).body
-        return str(body.account_id)
+        return str(body.account_id), str(body.arn or "")
 
     def member_credentials(self, account_uid: str, role_name: str) -> Credentials:
         """Temporary credentials of `role_name` in a member account, cached until shortly before they expire."""

@@ -1,0 +1,114 @@
+"""The pure parts of `sharetrust doctor` and the probe: policy comparison, trust reading, verdicts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sharetrust.cloud.actiontrail import TrailRecord
+from sharetrust.doctor import (
+    Check,
+    Facts,
+    canonical_policy,
+    chosen_trail,
+    exit_status,
+    policy_matches,
+    trusts_service,
+)
+from sharetrust.probe import PROBE_PAYLOAD, is_probe
+
+ROOT = Path(__file__).resolve().parents[2]
+UID = "1111111111111111"
+
+
+def _trust(**principal: list[str]) -> str:
+    statement = {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": principal}
+    return json.dumps({"Version": "1", "Statement": [statement]})
+
+
+def test_trusts_service_reads_the_service_principals() -> None:
+    assert trusts_service(_trust(Service=["log.aliyuncs.com"]), "log.aliyuncs.com")
+    assert not trusts_service(_trust(Service=["fc.aliyuncs.com"]), "log.aliyuncs.com")
+    assert not trusts_service(_trust(RAM=[f"acs:ram::{UID}:root"]), "log.aliyuncs.com")
+    assert not trusts_service("not json", "log.aliyuncs.com")
+
+
+def test_policies_compare_whatever_the_order() -> None:
+    a = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": ["b", "a"], "Resource": "*"}, {"Effect": "Deny"}]}
+    b = {
+        "Version": "1",
+        "Statement": [{"Effect": "Deny"}, {"Effect": "Allow", "Action": ["a", "b"], "Resource": ["*"]}],
+    }
+    assert canonical_policy(json.dumps(a)) == canonical_policy(json.dumps(b))
+    assert canonical_policy("[]") is None
+
+
+def test_a_template_matches_its_filled_in_form_and_nothing_wider() -> None:
+    template = json.dumps(
+        {
+            "Version": "1",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "log:GetCursorOrData",
+                    "Resource": "acs:log:*:${AccountId}:project/${TrailProject}/logstore/${TrailLogstore}",
+                },
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "acs:ram::*:role/${MemberRole}"},
+            ],
+        }
+    )
+    parameters = {"AccountId": UID, "TrailProject": "p", "TrailLogstore": "l"}
+    filled = template.replace("${AccountId}", UID).replace("${TrailProject}", "p").replace("${TrailLogstore}", "l")
+    assert policy_matches(filled.replace("${MemberRole}", "sharetrust-member"), template, parameters)
+    assert not policy_matches(filled.replace("${MemberRole}", "x").replace(f":{UID}:", ":*:"), template, parameters)
+    assert not policy_matches(
+        filled.replace("${MemberRole}", "x").replace("project/p", "project/q"), template, parameters
+    )
+
+
+def test_the_repository_function_policy_matches_itself_filled_in() -> None:
+    template_path = ROOT / "deploy" / "function-policy.json"
+    if not template_path.exists():
+        pytest.skip("deploy/function-policy.json is not in this checkout")
+    template = template_path.read_text(encoding="utf-8")
+    parameters = {"AccountId": UID, "TrailProject": "trail-project", "TrailLogstore": "actiontrail_t"}
+    filled = template
+    for name, value in {**parameters, "AuditProject": "a", "AuditLogstore": "b", "MemberRole": "m"}.items():
+        filled = filled.replace("${" + name + "}", value)
+    assert policy_matches(filled, template, parameters)
+    assert not policy_matches(filled.replace(UID, "9999999999999999"), template, parameters)
+
+
+def test_the_trail_chosen_is_the_one_that_delivers_to_the_named_project() -> None:
+    good = TrailRecord("good", "cn-hangzhou", "All", "Write", f"acs:log:cn-hangzhou:{UID}:project/p", "", True)
+    other = TrailRecord("other", "cn-hangzhou", "cn-hangzhou", "Read", f"acs:log:cn-beijing:{UID}:project/q", "", False)
+    assert good.sls_project == ("cn-hangzhou", "p")
+    assert chosen_trail(Facts(UID, "cn-hangzhou", trails=[other, good])) == good
+    assert chosen_trail(Facts(UID, "cn-hangzhou", trails=[good, other], trail_project="q")) == other
+    assert chosen_trail(Facts(UID, "cn-hangzhou")) is None
+
+
+def test_the_verdict_is_the_worst_line() -> None:
+    assert exit_status([Check("a", "PASS", "")]) == "PASS"
+    assert exit_status([Check("a", "PASS", ""), Check("b", "WARN", "")]) == "WARN"
+    assert exit_status([Check("a", "FAIL", ""), Check("b", "WARN", "")]) == "FAIL"
+    assert Check("a", "FAIL", "broken", "do this").line() == "FAIL  a: broken — fix: do this"
+    assert Check("a", "PASS", "fine", "unused").line() == "PASS  a: fine"
+
+
+@pytest.mark.parametrize(
+    ("event", "probe"),
+    [
+        (PROBE_PAYLOAD, True),
+        ('{"sharetrust":"probe"}', True),
+        (b'{"sharetrust": "probe", "more": 1}', False),
+        (b'[{"sharetrust": "probe"}]', False),
+        (b"\xff", False),
+        (b'{"sharetrust": "probe"}' + b" " * 300, False),
+        ({"sharetrust": "probe"}, False),
+    ],
+)
+def test_only_the_probe_event_is_the_probe(event: object, probe: bool) -> None:
+    assert is_probe(event) is probe
