@@ -328,6 +328,13 @@ _RESOURCE_MANAGER: dict[str, PopRule] = {
     "ListAccountsForParent": _on("resourcemanager:ListAccountsForParent", _rm("folder", "ParentFolderId")),
 }
 
+# ActionTrail (what `sharetrust doctor` reads): no resource-level authorization, All Resources (ActionTrail
+# API pages, "Authorization information", e.g. GetTrailStatus).
+_ACTIONTRAIL: dict[str, PopRule] = {
+    "DescribeTrails": _all("actiontrail:DescribeTrails"),
+    "GetTrailStatus": _all("actiontrail:GetTrailStatus"),
+}
+
 # (POP product name, action) -> what the call needs. Products add their table here.
 POP_PERMISSIONS: dict[tuple[str, str], PopRule] = {
     (product, action): rule
@@ -338,6 +345,7 @@ POP_PERMISSIONS: dict[tuple[str, str], PopRule] = {
         ("Sts", _STS),
         ("ResourceSharing", _RESOURCE_SHARING),
         ("ResourceManager", _RESOURCE_MANAGER),
+        ("Actiontrail", _ACTIONTRAIL),
     )
     for action, rule in table.items()
 }

@@ -10,8 +10,10 @@ import pytest
 from alibabacloud_actiontrail20200706 import models
 from alibabacloud_actiontrail20200706.client import Client
 from aliyun.log import LogClient, LogException
+from Tea.exceptions import TeaException
 
 from localcloud import LocalCloud
+from localcloud.services.sts import mint_session
 from tests.localcloud.conftest import HZ, KEYS, SHAREE, SHARER, base_seed, config, fails
 
 
@@ -93,3 +95,26 @@ def test_get_logstore_and_project(lc: LocalCloud) -> None:
     with pytest.raises(LogException) as elsewhere:
         log_client(lc, SHAREE).get_logstore("trail-project", "actiontrail_sharetrust-trail")
     assert elsewhere.value.get_error_code() == "Unauthorized"
+
+
+def test_a_role_session_reads_trails_only_as_its_policy_allows(lc: LocalCloud) -> None:
+    from localcloud.state import Attachment, Policy, PolicyVersion, Role
+
+    document = {
+        "Version": "1",
+        "Statement": [{"Effect": "Allow", "Action": "actiontrail:DescribeTrails", "Resource": "*"}],
+    }
+    with lc.cloud.lock:
+        ram = lc.cloud.ram_of(SHARER)
+        ram.policies["list-trails"] = Policy(
+            "list-trails", "Custom", versions=[PolicyVersion("v1", json.dumps(document), True)]
+        )
+        ram.roles["auditor"] = Role("auditor", "300000000000000001", SHARER, "{}")
+        ram.attachments["auditor"] = [Attachment("Custom", "list-trails")]
+        session = mint_session(lc.cloud, ram.roles["auditor"], "doctor", 3600)
+    client = Client(config(lc, access_key=(session.access_key_id, session.secret), token=session.token))
+    assert len(client.describe_trails(models.DescribeTrailsRequest()).body.trail_list) == 1
+    with pytest.raises(TeaException) as denied:
+        client.get_trail_status(models.GetTrailStatusRequest(name="sharetrust-trail"))
+    assert denied.value.data["statusCode"] == 403
+    assert "actiontrail:GetTrailStatus" in denied.value.message
