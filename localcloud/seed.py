@@ -7,6 +7,7 @@ exercised by tests/localcloud/test_seed.py. Errors name the exact path that was 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
@@ -373,9 +374,33 @@ def _resource_share(owner: _Owner, rs: dict[str, Any], where: str) -> None:
     cloud.resource_shares[share.id] = share
 
 
+_PARAMETER = re.compile(r"\$\{([A-Za-z]+)\}")
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def policy_from_file(path: str, parameters: dict[str, str], where: str) -> str:
+    """A policy document from a file (relative to the repository: `deploy/function-policy.json`) with its
+    `${Name}` placeholders filled in; a placeholder without a value is an error naming it."""
+    try:
+        text = (REPOSITORY / path).read_text()
+    except OSError as failed:
+        raise SeedError(f"{where}.document_file {path!r} cannot be read: {failed.strerror}") from None
+    missing = sorted({m for m in _PARAMETER.findall(text) if m not in parameters})
+    if missing:
+        raise SeedError(f"{where}.parameters: no value for {', '.join(missing)} (placeholders of {path})")
+    return _PARAMETER.sub(lambda m: parameters[m.group(1)], text)
+
+
+def _policy_document(owner: _Owner, pol: dict[str, Any], where: str) -> Any:
+    if "document_file" not in pol:
+        return _req(pol, "document", where)
+    parameters = {"AccountId": owner.uid, **{str(k): str(v) for k, v in (pol.get("parameters") or {}).items()}}
+    return policy_from_file(str(pol["document_file"]), parameters, where)
+
+
 def _policy(owner: _Owner, pol: dict[str, Any], where: str) -> None:
     name = str(_req(pol, "name", where))
-    versions = _items(pol, "versions", where) or [(where, {"document": _req(pol, "document", where)})]
+    versions = _items(pol, "versions", where) or [(where, {"document": _policy_document(owner, pol, where)})]
     policy = Policy(name, "Custom", str(pol.get("description", "")))
     numbers: list[int] = []
     for vwhere, version in versions:
@@ -533,7 +558,9 @@ _ACCOUNT_SECTIONS: dict[str, _Section] = {
     "resource_shares": _Section(
         _keys("id", "name", "region", "allow_external", "status", "resources", "targets"), _resource_share
     ),
-    "policies": _Section(_keys("name", "description", "document", "versions", "default_index"), _policy),
+    "policies": _Section(
+        _keys("name", "description", "document", "document_file", "parameters", "versions", "default_index"), _policy
+    ),
     "roles": _Section(_keys("name", "id", "trust_policy", "description", "max_session_duration", "policies"), _role),
     "users": _Section(_keys("name", "policies"), _user),
     "sls_projects": _Section(_keys("name", "region", "logstores"), _sls_project),

@@ -19,9 +19,10 @@ from alibabacloud_resourcesharing20200110.client import Client as RsClient
 
 from localcloud import LocalCloud
 from localcloud.oracle import can_use
+from localcloud.services.sts import mint_session
 from localcloud.state import IMAGE_ROLE
 from sharetrust.plan.trust_policy import TrustPolicy
-from tests.localcloud.conftest import HZ, KEYS, SH, SHARER, base_seed, config, start
+from tests.localcloud.conftest import HZ, SH, SHARER, base_seed, config, start
 
 ROOT = Path(__file__).resolve().parents[2]
 UNRELATED_STATEMENT = {
@@ -29,6 +30,27 @@ UNRELATED_STATEMENT = {
     "Effect": "Allow",
     "Principal": {"RAM": ["acs:ram::5555555555555555:root"]},
 }
+
+
+# The function role holds exactly deploy/'s policies (least privilege, issue 8); their placeholders take
+# this estate's names. AccountId is the sharer's (the seed fills it in).
+DEPLOY_PARAMETERS = {
+    "TrailProject": "trail-project",
+    "TrailLogstore": "actiontrail_sharetrust-trail",
+    "AuditProject": "security-audit",
+    "AuditLogstore": "sharetrust-changes",
+    "MemberRole": "sharetrust-member",
+}
+FUNCTION_POLICIES = [
+    {"name": "sharetrust-function", "document_file": "deploy/function-policy.json", "parameters": DEPLOY_PARAMETERS},
+    {
+        "name": "sharetrust-service-key",
+        "document_file": "deploy/function-policy-service-key.json",
+        "parameters": DEPLOY_PARAMETERS,
+    },
+]
+FUNCTION_POLICY_NAMES = frozenset(p["name"] for p in FUNCTION_POLICIES)
+FUNCTION_ROLE = "sharetrust-fc"
 
 
 def e2e_seed(
@@ -43,16 +65,17 @@ def e2e_seed(
     sharer["images"].append({"id": "m-cmk0002", "region": HZ, "name": "app2", "disks": [{"snapshot_id": "s-cmk0002"}]})
     roles: list[dict[str, Any]] = [
         {
-            "name": "sharetrust-fc",
+            "name": FUNCTION_ROLE,
             "trust_policy": {
                 "Version": "1",
                 "Statement": [
                     {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": ["fc.aliyuncs.com"]}}
                 ],
             },
-            "policies": [{"type": "System", "name": "AdministratorAccess"}],
+            "policies": [{"type": "Custom", "name": p["name"]} for p in FUNCTION_POLICIES],
         }
     ]
+    sharer.setdefault("policies", []).extend(copy.deepcopy(FUNCTION_POLICIES))
     if image_role:
         roles.append({"name": IMAGE_ROLE, "trust_policy": {"Version": "1", "Statement": [UNRELATED_STATEMENT]}})
     sharer["roles"] = roles
@@ -184,11 +207,16 @@ def two_region_seed() -> dict[str, Any]:
 
 
 def sharer_environ(lc: LocalCloud, **extra: str) -> dict[str, str]:
-    """The environment `run`, `reconcile` or the CLI need to act as the sharer against this local cloud."""
+    """The environment `run`, `reconcile` or the CLI need to act as the sharer against this local cloud: STS
+    credentials of the function role, so they may do exactly what deploy/'s policies allow."""
+    with lc.cloud.lock:
+        role = lc.cloud.ram_of(SHARER).roles[FUNCTION_ROLE]
+    session = mint_session(lc.cloud, role, "sharetrust-tests")
     return {
         "SHARETRUST_ENDPOINT": lc.url,
-        "ALIBABA_CLOUD_ACCESS_KEY_ID": KEYS[SHARER][0],
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": KEYS[SHARER][1],
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": session.access_key_id,
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": session.secret,
+        "ALIBABA_CLOUD_SECURITY_TOKEN": session.token,
         **extra,
     }
 

@@ -14,7 +14,7 @@ from localcloud.faults import FaultRule
 from localcloud.oracle import can_use
 from localcloud.services.sts import mint_session
 from sharetrust.entry import run
-from tests.e2e.conftest import e2e_seed, share_image, sharer_environ, usable
+from tests.e2e.conftest import FUNCTION_POLICY_NAMES, e2e_seed, share_image, sharer_environ, usable
 from tests.e2e.test_safety import FORGED
 from tests.localcloud.conftest import KEYS, SHAREE, SHARER
 
@@ -95,7 +95,10 @@ def test_the_invocation_fails_only_when_a_change_could_not_be_applied(lc: LocalC
     summary = run([json.dumps(event_for(SHAREE, 1))], environ=environ(lc), log_stream=io.StringIO())
     assert not summary.ok
     assert any("UpdateRole" in e and "ServiceUnavailable" in e for e in summary.errors)
-    assert not lc.cloud.ram_of(SHARER).policies.keys() - {"sharetrust-image-share-keys"}  # lock released
+    assert not lc.cloud.ram_of(SHARER).policies.keys() - {
+        "sharetrust-image-share-keys",
+        *FUNCTION_POLICY_NAMES,
+    }  # lock released
     lc.faults.clear()
     retried = run([json.dumps(event_for(SHAREE, 1))], environ=environ(lc), log_stream=io.StringIO())
     assert retried.ok and usable(lc, SHAREE, "m-cmk0001")  # the retry is safe and completes the change

@@ -18,7 +18,7 @@ from alibabacloud_ecs20140526.client import Client as EcsClient
 from localcloud import LocalCloud
 from localcloud.oracle import can_use
 from sharetrust.entry import run
-from tests.e2e.conftest import e2e_seed, sharer_environ
+from tests.e2e.conftest import FUNCTION_POLICIES, e2e_seed, sharer_environ
 from tests.e2e.test_safety import FORGED
 from tests.localcloud.conftest import HZ, MEMBER, OUTSIDER, SHAREE, SHARER, config
 
@@ -34,8 +34,14 @@ def seed() -> dict[str, Any]:
     member["snapshots"] = [{"id": "s-member001", "region": HZ, "encrypted": True, "kms_key_id": MEMBER_KEY}]
     member["images"] = [{"id": "m-member001", "region": HZ, "name": "m", "disks": [{"snapshot_id": "s-member001"}]}]
     central = {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"RAM": [f"acs:ram::{SHARER}:root"]}}
+    # The member role holds deploy/'s policies too, in the member's account (AccountId: the member's UID).
+    member["policies"] = copy.deepcopy(FUNCTION_POLICIES)
     member["roles"] = [
-        {"name": "sharetrust-member", "trust_policy": {"Version": "1", "Statement": [central]}},
+        {
+            "name": "sharetrust-member",
+            "trust_policy": {"Version": "1", "Statement": [central]},
+            "policies": [{"type": "Custom", "name": p["name"]} for p in FUNCTION_POLICIES],
+        },
         {"name": IMAGE_ROLE, "trust_policy": {"Version": "1", "Statement": [central]}},
     ]
     return seed
@@ -79,7 +85,10 @@ def test_a_member_whose_role_cannot_be_assumed_fails_loudly(shared_by_member: Lo
     environ = sharer_environ(shared_by_member, SHARETRUST_MEMBER_ROLE="no-such-role")
     summary = run([member_event()], environ=environ, log_stream=io.StringIO())
     assert not summary.ok
-    assert f"acting for member account {MEMBER}: Sts:AssumeRole failed: EntityNotExist.Role" in summary.errors[0]
+    # The function role may assume only the configured member role (deploy/function-policy.json): RAM refuses
+    # before it looks for the role, and the message names the action.
+    assert f"acting for member account {MEMBER}: Sts:AssumeRole failed: NoPermission" in summary.errors[0]
+    assert "AuthAction: sts:AssumeRole" in summary.errors[0]
 
 
 def test_the_operator_commands_act_for_a_member(shared_by_member: LocalCloud) -> None:

@@ -21,6 +21,10 @@ _CREDENTIALS = re.compile(
     r"|SecurityToken|IncompleteSignature|InvalidAccessKeySecret|Unauthorized|InvalidTimeStamp|SignatureNonceUsed)"
 )
 _DENIED = re.compile(r"^(Forbidden|NoPermission|AccessDenied|NotAuthorized|NoAuth)")
+# Log Service's RAM denial: 401 Unauthorized "denied by sts or ram, action: log:PostLogStoreLogs, resource: ..."
+# (aliyun-log-go-sdk issue #38). POP products name the action in AccessDeniedDetail's "AuthAction: ...".
+_SLS_DENIED = "denied by sts or ram"
+_RAM_ACTION = re.compile(r"(?:AuthAction: |denied by sts or ram, action: )([A-Za-z0-9-]+:[A-Za-z0-9*]+)")
 
 
 class CloudError(RuntimeError):
@@ -51,6 +55,8 @@ class CloudError(RuntimeError):
             kind = Unreachable
         elif code == DEADLINE_EXCEEDED:
             kind = DeadlineExceeded
+        elif code == "Unauthorized" and _SLS_DENIED in message:
+            kind = Denied  # Log Service answers a RAM denial with 401 Unauthorized
         elif _CREDENTIALS.match(code):  # before NotFound: InvalidAccessKeyId.NotFound is about the key
             kind = CredentialsRejected
         elif _NOT_FOUND.search(code):
@@ -117,9 +123,15 @@ class CredentialsRejected(CloudError):
 
 
 class Denied(CloudError):
+    def __init__(self, action: str, code: str, message: str, status: int | None = None) -> None:
+        super().__init__(action, code, message, status)
+        found = _RAM_ACTION.search(message)
+        self.ram_action = found.group(1) if found else None  # what RAM refused, e.g. ecs:DescribeImages
+
     @property
     def hint(self) -> str:
-        return f"the caller may not call {self.action}: grant it in the function role's permission policy"
+        refused = f"{self.ram_action} ({self.action})" if self.ram_action else self.action
+        return f"the caller may not call {refused}: grant it in the function role's permission policy"
 
 
 def _one_line(message: str) -> str:
