@@ -402,3 +402,33 @@ def test_invoke_without_the_operator_sdks_says_what_to_install(
     code, out, err = run(capsys, "invoke")
     assert code == 2 and out == ""
     assert err.strip() == ("sharetrust: alibabacloud_fc20230330 is not installed: pip install 'sharetrust[operator]'")
+
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+def test_under_deploys_own_policy_the_probe_passes_and_doctor_finds_the_policy_current(
+    lc: LocalCloud, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The function role holding exactly deploy/function-policy.json (filled in): every probe call is allowed,
+    and doctor, comparing with the repository's deploy/, finds the policy as deployed."""
+    template_path = DEPLOY / "function-policy.json"
+    if not template_path.exists():
+        pytest.skip("deploy/function-policy.json is not in this checkout")
+    filled = template_path.read_text(encoding="utf-8")
+    for name, value in {
+        "AccountId": SHARER,
+        "TrailProject": "trail-project",
+        "TrailLogstore": "actiontrail_sharetrust-trail",
+        "AuditProject": "security-audit",
+        "AuditLogstore": "sharetrust-changes",
+        "MemberRole": "sharetrust-member",
+    }.items():
+        filled = filled.replace("${" + name + "}", value)
+    with lc.cloud.lock:
+        lc.cloud.ram_of(SHARER).policies["sharetrust-function"].versions[0].document = filled
+    code, out, err = run(capsys, "invoke")
+    assert code == 0, err
+    assert all(summary["probe"] == "ok" for summary in json.loads(out).values())
+    code, found = doctor(capsys, DEPLOY)
+    assert found["policy sharetrust-function"]["status"] == "PASS", found["policy sharetrust-function"]
