@@ -107,7 +107,16 @@ def full_seed() -> dict[str, Any]:
         }
     ]
     sharer["sls_projects"] = [{"name": "app-logs", "region": HZ, "logstores": [{"name": "events", "shards": 3}]}]
-    sharer["trail"] = {"name": "sharetrust-trail", "project": "trail-project", "region": HZ, "shards": 4}
+    sharer["trail"] = {
+        "name": "sharetrust-trail",
+        "project": "trail-project",
+        "region": HZ,
+        "shards": 4,
+        "event_rw": "All",
+        "trail_region": SH,
+        "logging": False,
+        "sls_write_role": "trail-writer",
+    }
     sharer["functions"] = [
         {
             "service": "sharetrust",
@@ -119,8 +128,10 @@ def full_seed() -> dict[str, Any]:
             "timeout": 30,
         },
         {"service": "sharetrust", "name": "on-trail-logs", "handler": f"{H}.echo"},
+        {"name": "sharetrust-reconcile", "handler": f"{H}.echo", "runtime": "python3.12"},  # FC 3.0: no service
     ]
     sharer["triggers"] = [
+        {"type": "timer", "name": "every-hour", "function": "sharetrust-reconcile", "cron": "@every 30m"},
         {
             "type": "eventbridge",
             "name": "eb",
@@ -217,6 +228,12 @@ def test_every_documented_key_loads() -> None:
         "actiontrail_sharetrust-trail",
     )
     assert len(cloud.sls_projects["trail-project"].logstores[trail.logstore].shards) == 4
+    assert (trail.event_rw, trail.trail_region, trail.logging, trail.sls_write_role) == (
+        "All",
+        SH,
+        False,
+        "trail-writer",
+    )
 
     fn = cloud.functions[(SHARER, "sharetrust", "on-share-event")]
     assert (fn.handler, fn.runtime, fn.role, fn.environment, fn.timeout) == (
@@ -228,6 +245,13 @@ def test_every_documented_key_loads() -> None:
     )
     plain_fn = cloud.functions[(SHARER, "sharetrust", "on-trail-logs")]
     assert (plain_fn.runtime, plain_fn.role, plain_fn.timeout) == ("python3.10", None, 60)
+    assert cloud.functions[(SHARER, "", "sharetrust-reconcile")].runtime == "python3.12"
+    timer = cloud.timer_triggers[0]
+    assert (timer.name, timer.function, timer.cron) == (
+        "every-hour",
+        (SHARER, "", "sharetrust-reconcile"),
+        "@every 30m",
+    )
     eb = cloud.eventbridge_triggers[0]
     assert (eb.name, eb.function, eb.account_uid) == ("eb", (SHARER, "sharetrust", "on-share-event"), SHARER)
     assert eb.pattern == {"type": [{"suffix": ":ActionTrail:ApiCall"}]}
