@@ -429,7 +429,9 @@ def _check_pins(package: Path, lock: Path, requirements: Sequence[str]) -> list[
 
 def _compile(interpreter: str, package: Path) -> None:
     # unchecked-hash: the .pyc is used without comparing the source's mtime, which unzipping on FC
-    # changes; /code is read-only there, so a stale-looking .pyc would be recompiled on every cold start.
+    # changes; only /tmp is writable there (FC "Execution environment",
+    # https://www.alibabacloud.com/help/doc-detail/59223.htm), so a stale-looking .pyc would be
+    # recompiled in memory on every cold start.
     done = _run(
         [interpreter, "-I", "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(package)],
         COMPILE_TIMEOUT,
