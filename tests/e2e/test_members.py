@@ -28,6 +28,12 @@ IMAGE_ROLE = "AliyunECSShareEncryptImageDefaultRole"
 
 @pytest.fixture
 def seed() -> dict[str, Any]:
+    return member_seed()
+
+
+def member_seed() -> dict[str, Any]:
+    """A member account with an encrypted image, the member role the central account assumes, and its image
+    share role."""
     seed = copy.deepcopy(e2e_seed(eventbridge=False, trail_logs=False))
     member = next(a for a in seed["accounts"] if a["uid"] == MEMBER)
     member["kms_keys"] = [{"id": MEMBER_KEY, "region": HZ}]
