@@ -14,7 +14,6 @@ import json
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any
 
 PROBE_EVENT = {"sharetrust": "probe"}
@@ -56,6 +55,8 @@ class ProbeCheck:
 
 
 def _sdk_versions() -> tuple[dict[str, str], list[ProbeCheck]]:
+    from importlib import metadata  # here, not at import: the handlers' cold start stays lean
+
     versions: dict[str, str] = {}
     checks: list[ProbeCheck] = []
     for module, distribution in SDKS:
