@@ -342,15 +342,23 @@ def find_interpreter(version: str) -> str | None:
 
 
 def _pip_error(done: subprocess.CompletedProcess[str]) -> str:
+    """pip's reason, in one line. pip logs an unreachable index only at debug level: what it shows then is
+    that it found nothing to install, which is what a package missing for this platform also looks like."""
     lines = [line.strip() for line in (done.stderr + "\n" + done.stdout).splitlines()]
+    for line in lines:
+        found = re.match(r"ERROR: (?:Cannot install|No matching distribution found for) ([^\s,]+)", line)
+        if found:
+            return f"pip found no usable distribution of {found.group(1)}"
     errors = [line for line in lines if line.startswith("ERROR:")]
-    return (errors or [line for line in lines if line] or [f"exit status {done.returncode}"])[0]
+    return (errors or [line for line in lines if line] or [f"pip exited with status {done.returncode}"])[0]
 
 
 def _pip(python: str, arguments: Sequence[str], what: str) -> None:
     done = _run([python, "-m", "pip", *arguments], PIP_TIMEOUT, what)
     if done.returncode != 0:
-        raise BuildError(f"cannot fetch wheels for {what} ({_pip_error(done)}): check the network and the registry")
+        raise BuildError(
+            f"cannot fetch wheels for {what}: {_pip_error(done)}; check the network and pip's index settings"
+        )
 
 
 def _pure_wheelhouse(pip_python: str, requirements: Sequence[str], lock: Path, wheelhouse: Path) -> None:
@@ -470,10 +478,17 @@ def measure(result: Package) -> None:
         result.bytes_zipped = archive.stat().st_size
 
 
+def _replaceable(out: Path) -> None:
+    """Only an empty folder or an earlier package is replaced: a mistyped --out must not delete anything."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / HANDLER_FILES[0]).is_file())):
+        raise BuildError(
+            f"refusing to replace {out}: it is not empty and holds no {HANDLER_FILES[0]}; choose another --out"
+        )
+
+
 def _replace(staging: Path, out: Path) -> None:
+    _replaceable(out)
     if out.exists():
-        if any(out.iterdir()) and not (out / HANDLER_FILES[0]).is_file():
-            raise BuildError(f"refusing to replace {out}: it is not empty and holds no {HANDLER_FILES[0]}")
         shutil.rmtree(out)
     staging.rename(out)
 
@@ -481,6 +496,7 @@ def _replace(staging: Path, out: Path) -> None:
 def build(out: Path = DEFAULT_OUT, python_version: str = DEFAULT_PYTHON, root: Path = ROOT) -> Package:
     """Builds the package into `out` (replacing a previous build). Raises BuildError."""
     _version_tuple(python_version)
+    _replaceable(out)
     lock, pyproject = root / "requirements.lock", root / "pyproject.toml"
     requirements = runtime_requirements(pyproject)
     notes: list[str] = []

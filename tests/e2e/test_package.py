@@ -482,3 +482,29 @@ def test_reconcile_from_the_package_converges_on_the_timer(
 
     assert usable(lc, SHAREE, IMAGE), run.stdout
     assert json.loads(run.result)["ok"] is True, run.result
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--python-version", "3x"], "make package: --python-version must look like 3.12, got '3x'"),
+        (
+            ["--out", "{other}"],
+            "make package: refusing to replace {other}: it is not empty and holds no on_share_event.py",
+        ),
+    ],
+)
+def test_a_build_that_cannot_start_says_why_in_one_line(tmp_path: Path, arguments: list[str], message: str) -> None:
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "deploy" / "build_package.py"), *(a.format(other=other) for a in arguments)],
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith(message.format(other=other)) and done.stderr.count("\n") == 1, done.stderr
+    assert (other / "keep.txt").read_text() == "mine"
