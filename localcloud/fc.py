@@ -120,12 +120,12 @@ def _credentials_for(cloud: Cloud, function: Function, request_id: str) -> Crede
             raise forbidden(
                 "AccessDenied",
                 f"FC cannot assume role acs:ram::{function.account_uid}:role/{function.role.lower()} "
-                f"of function {function.service}/{function.name}: the role does not exist.",
+                f"of function {function.label}: the role does not exist.",
             )
         if policy.evaluate_trust(role.trust_policy, "Service", FC_SERVICE, {}) != "allow":
             raise forbidden(
                 "AccessDenied",
-                f"FC cannot assume role {role.arn} of function {function.service}/{function.name}: "
+                f"FC cannot assume role {role.arn} of function {function.label}: "
                 f"its trust policy does not trust Service {FC_SERVICE}.",
             )
     session = mint_session(cloud, role, f"fc-{request_id[:28]}", 3600)
@@ -289,7 +289,7 @@ def invoke(ctx: Context, key: FunctionKey, payload: bytes, request_id: str | Non
         function = ctx.cloud.functions.get(key)
         if function is None:
             raise _function_not_found(key[1], key[2])
-        region = ctx.cloud.settings.default_region
+        region = function.region or ctx.cloud.settings.default_region
     credentials = _credentials_for(ctx.cloud, function, request_id)
     handler = _load_handler(function.handler)
     modern = function.runtime == "python3.12"

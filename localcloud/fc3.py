@@ -58,9 +58,9 @@ def _region(ctx: Context, request: HttpRequest) -> str:
     return (match.group(1) or match.group(2)) if match else ctx.cloud.settings.default_region
 
 
-def _function(cloud: Cloud, caller: Caller, name: str) -> Function:
+def _function(cloud: Cloud, caller: Caller, name: str, region: str) -> Function:
     found = cloud.functions.get((caller.account_uid, "", name))
-    if found is None:
+    if found is None or (found.region or cloud.settings.default_region) != region:
         raise not_found("FunctionNotFound", f"function '{name}' does not exist")
     return found
 
@@ -118,7 +118,7 @@ class FunctionCompute3(Protocol[_Call]):
         action = route.action
         qualifier = dict(request.query_pairs).get("qualifier") or "LATEST"
         with ctx.cloud.lock:
-            function = _function(ctx.cloud, caller, name)
+            function = _function(ctx.cloud, caller, name, region)
             _authorize(ctx.cloud, caller, f"fc:{action}", region, name)
             if action != "ListTriggers" and qualifier != "LATEST":
                 # Versions and aliases are not modelled: only LATEST exists.

@@ -498,6 +498,7 @@ def _function(owner: _Owner, fn: dict[str, Any], where: str) -> None:
         fn.get("role"),
         {str(k): str(v) for k, v in (fn.get("environment") or {}).items()},
         int(fn.get("timeout", 60)),
+        owner.seeding.region_of(fn, where),
     )
     if function.runtime not in ("python3.10", "python3.12", "python3.9"):
         raise SeedError(f"{where}.runtime {function.runtime!r} is not a Python runtime FC offers")
@@ -569,7 +570,9 @@ _ACCOUNT_SECTIONS: dict[str, _Section] = {
         _trail,
         single=True,
     ),
-    "functions": _Section(_keys("service", "name", "handler", "runtime", "role", "environment", "timeout"), _function),
+    "functions": _Section(
+        _keys("service", "name", "handler", "runtime", "role", "environment", "timeout", "region"), _function
+    ),
     "triggers": _Section(
         _keys("type", "name", "function", "pattern", "project", "logstore", "parameter", "max_retry", "cron"),
         _trigger,
@@ -739,6 +742,7 @@ def dump_cloud(cloud: Cloud) -> dict[str, Any]:
                     "role": f.role,
                     "environment": f.environment,
                     "timeout": f.timeout,
+                    "region": f.region,
                 }
                 for key, f in cloud.functions.items()
                 if key[0] == uid

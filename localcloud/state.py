@@ -284,6 +284,12 @@ class Function:
     role: str | None = None  # role name in the same account
     environment: dict[str, str] = field(default_factory=dict)
     timeout: int = 60
+    region: str = ""  # where it runs ("": settings.default_region); FC 3.0 finds a function only in its region
+
+    @property
+    def label(self) -> str:
+        """`service/function` (FC 2.0) or the function's name (FC 3.0), for messages."""
+        return f"{self.service}/{self.name}" if self.service else self.name
 
 
 @dataclass

@@ -21,8 +21,10 @@ def _trails(call: Call) -> list[Trail]:
     return [t for t in call.cloud.trails if t.account_uid == call.caller.account_uid]
 
 
-def _describe(trail: Trail) -> dict[str, Any]:
+def _describe(call: Call, trail: Trail) -> dict[str, Any]:
     uid = trail.account_uid
+    project = call.cloud.sls_projects.get(trail.sls_project)
+    project_region = project.region if project is not None else trail.region
     return {
         "Name": trail.name,
         "HomeRegion": trail.region,
@@ -30,7 +32,7 @@ def _describe(trail: Trail) -> dict[str, Any]:
         "EventRW": trail.event_rw,
         "Status": "Enable" if trail.logging else "Disable",
         "TrailArn": f"acs:actiontrail:{trail.region}:{uid}:trail/{trail.name}",
-        "SlsProjectArn": f"acs:log:{trail.region}:{uid}:project/{trail.sls_project}",
+        "SlsProjectArn": f"acs:log:{project_region}:{uid}:project/{trail.sls_project}",
         "SlsWriteRoleArn": f"acs:ram::{uid}:role/{trail.sls_write_role.lower()}",
         "OssBucketName": "",
         "OssWriteRoleArn": "",
@@ -46,7 +48,7 @@ def _describe(trail: Trail) -> dict[str, Any]:
 def describe_trails(call: Call) -> dict[str, Any]:
     names = {n.strip() for n in (call.params.get("NameList") or "").split(",") if n.strip()}
     trails = [t for t in _trails(call) if not names or t.name in names]
-    return {"TrailList": [_describe(t) for t in trails]}
+    return {"TrailList": [_describe(call, t) for t in trails]}
 
 
 @operation(VERSION, "GetTrailStatus", write=False)

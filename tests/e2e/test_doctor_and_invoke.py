@@ -207,6 +207,13 @@ def _drop_function(name: str) -> Callable[[dict[str, Any]], None]:
     return mutate
 
 
+def _move_function(name: str, region: str) -> Callable[[dict[str, Any]], None]:
+    def mutate(seed: dict[str, Any]) -> None:
+        next(f for f in _sharer(seed)["functions"] if f["name"] == name)["region"] = region
+
+    return mutate
+
+
 def _detach_function_policy(seed: dict[str, Any]) -> None:
     role = next(r for r in _sharer(seed)["roles"] if r["name"] == "sharetrust-fc")
     role["policies"] = [p for p in role["policies"] if p["name"] != "sharetrust-function"]
@@ -242,7 +249,7 @@ MISSING: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     ),
     (
         "trail delivers to another region",
-        lambda s: _sharer(s)["trail"].update(region=SH),
+        lambda s: _sharer(s)["sls_projects"][0].update(region=SH),
         "trail sharetrust-trail delivery",
         "UpdateTrail SlsProjectArn",
     ),
@@ -257,6 +264,12 @@ MISSING: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     ("function role without policy", _detach_function_policy, "policy sharetrust-function", "AttachPolicyToRole"),
     ("function policy drifted", _widen_function_policy, "policy sharetrust-function", "CreatePolicyVersion"),
     ("function missing", _drop_function("sharetrust-reconcile"), "function sharetrust-reconcile", "s deploy"),
+    (
+        "function in another region",
+        _move_function("sharetrust-reconcile", SH),
+        "function sharetrust-reconcile",
+        "s deploy",
+    ),
 ]
 
 
@@ -344,6 +357,17 @@ def test_invoke_a_missing_function_says_so(lc: LocalCloud, capsys: pytest.Captur
     assert json.loads(out) == {}
     assert err.strip().splitlines() == [
         f"sharetrust: nope: not found in {HZ} (FunctionNotFound): deploy it (s deploy) or check --region"
+    ]
+
+
+def test_invoke_in_a_region_without_the_functions_says_each_is_not_found(
+    lc: LocalCloud, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "invoke", "--region", SH)
+    assert code == 1 and json.loads(out) == {}
+    assert err.strip().splitlines() == [
+        f"sharetrust: {name}: not found in {SH} (FunctionNotFound): deploy it (s deploy) or check --region"
+        for name in FUNCTIONS
     ]
 
 

@@ -138,10 +138,12 @@ def test_no_tail_unless_asked(lc: LocalCloud) -> None:
     assert "x-fc-log-result" not in response.headers and response.body.read() == b"x"
 
 
-def test_regional_endpoint_through_the_proxy(lc: LocalCloud) -> None:
-    fc = client(lc, region="cn-shanghai")
-    function = fc.get_function("chatty", models.GetFunctionRequest()).body
-    assert function.function_arn == f"acs:fc:cn-shanghai:{SHARER}:functions/chatty"
+def test_regional_endpoint_through_the_proxy_finds_functions_of_that_region_only(lc: LocalCloud) -> None:
+    function = client(lc, region="cn-hangzhou").get_function("chatty", models.GetFunctionRequest()).body
+    assert function.function_arn == f"acs:fc:cn-hangzhou:{SHARER}:functions/chatty"
+    elsewhere = client(lc, region="cn-shanghai")
+    fails("FunctionNotFound", 404, lambda: elsewhere.get_function("chatty", models.GetFunctionRequest()))
+    fails("FunctionNotFound", 404, lambda: invoke(elsewhere, "chatty"))
 
 
 def test_async_invocation_runs_later(lc: LocalCloud) -> None:

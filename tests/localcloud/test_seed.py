@@ -128,7 +128,7 @@ def full_seed() -> dict[str, Any]:
             "timeout": 30,
         },
         {"service": "sharetrust", "name": "on-trail-logs", "handler": f"{H}.echo"},
-        {"name": "sharetrust-reconcile", "handler": f"{H}.echo", "runtime": "python3.12"},  # FC 3.0: no service
+        {"name": "sharetrust-reconcile", "handler": f"{H}.echo", "runtime": "python3.12", "region": SH},  # FC 3.0
     ]
     sharer["triggers"] = [
         {"type": "timer", "name": "every-hour", "function": "sharetrust-reconcile", "cron": "@every 30m"},
@@ -245,7 +245,9 @@ def test_every_documented_key_loads() -> None:
     )
     plain_fn = cloud.functions[(SHARER, "sharetrust", "on-trail-logs")]
     assert (plain_fn.runtime, plain_fn.role, plain_fn.timeout) == ("python3.10", None, 60)
-    assert cloud.functions[(SHARER, "", "sharetrust-reconcile")].runtime == "python3.12"
+    fc3 = cloud.functions[(SHARER, "", "sharetrust-reconcile")]
+    assert (fc3.runtime, fc3.region, fc3.label) == ("python3.12", SH, "sharetrust-reconcile")
+    assert (plain_fn.region, plain_fn.label) == (SH, "sharetrust/on-trail-logs")  # the seed's default region
     timer = cloud.timer_triggers[0]
     assert (timer.name, timer.function, timer.cron) == (
         "every-hour",
