@@ -112,3 +112,110 @@ def test_the_verdict_is_the_worst_line() -> None:
 )
 def test_only_the_probe_event_is_the_probe(event: object, probe: bool) -> None:
     assert is_probe(event) is probe
+
+
+def _prepared() -> Facts:
+    """Facts of an account where everything is in place (the e2e test reads the same from the local cloud)."""
+    from sharetrust.cloud.fc import FunctionRecord, TriggerRecord
+    from sharetrust.doctor import FUNCTIONS, FunctionFacts, RoleFacts
+
+    trail = TrailRecord("t", "cn-hangzhou", "All", "Write", f"acs:log:cn-hangzhou:{UID}:project/p", "", True)
+    role = f"acs:ram::{UID}:role/sharetrust-fc"
+    triggers = {
+        "eventbridge": TriggerRecord("eb", "eventbridge", "", "", {}),
+        "log": TriggerRecord(
+            "logs", "log", f"acs:log:cn-hangzhou:{UID}:project/p", "", {"sourceConfig": {"logstore": "actiontrail_t"}}
+        ),
+        "timer": TriggerRecord("hourly", "timer", "", "", {}),
+    }
+    policy = json.dumps(
+        {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ecs:DescribeRegions", "Resource": "*"}]}
+    )
+    return Facts(
+        UID,
+        "cn-hangzhou",
+        trails=[trail],
+        logstores={("p", "actiontrail_t"): True, ("p", "sharetrust-trigger-logs"): True},
+        roles={
+            "AliyunLogETLRole": RoleFacts("AliyunLogETLRole", True, _trust(Service=["log.aliyuncs.com"])),
+            "AliyunServiceRoleForEventBridgeSourceActionTrail": RoleFacts("x", True),
+            "sharetrust-fc": RoleFacts(
+                "sharetrust-fc",
+                True,
+                _trust(Service=["fc.aliyuncs.com"]),
+                frozenset({("Custom", "sharetrust-function"), ("Custom", "sharetrust-service-key")}),
+            ),
+            "AliyunECSDiskEncryptDefaultRole": RoleFacts("d", True),
+        },
+        function_policy=policy,
+        expected_policy=policy,
+        expected_policy_source="deploy/function-policy.json",
+        functions={
+            name: FunctionFacts(name, FunctionRecord(name, "h.handler", "python3.12", role), (triggers[kind],))
+            for name, kind in FUNCTIONS.items()
+        },
+    )
+
+
+def _not_passing(facts: Facts) -> dict[str, str]:
+    from sharetrust.doctor import checks
+
+    return {c.name: c.status for c in checks(facts) if c.status != "PASS"}
+
+
+def test_prepared_facts_pass() -> None:
+    assert _not_passing(_prepared()) == {}
+
+
+def test_a_function_role_fc_cannot_assume_fails() -> None:
+    from sharetrust.doctor import RoleFacts
+
+    facts = _prepared()
+    role = facts.roles["sharetrust-fc"]
+    facts.roles["sharetrust-fc"] = RoleFacts(role.name, True, _trust(Service=["ecs.aliyuncs.com"]), role.attached)
+    assert _not_passing(facts) == {"role sharetrust-fc": "FAIL"}
+
+
+def test_a_log_trigger_reading_another_logstore_fails() -> None:
+    from sharetrust.cloud.fc import TriggerRecord
+    from sharetrust.doctor import FunctionFacts
+
+    facts = _prepared()
+    function = facts.functions["sharetrust-on-trail-logs"]
+    wrong = TriggerRecord(
+        "logs", "log", f"acs:log:cn-hangzhou:{UID}:project/p", "", {"sourceConfig": {"logstore": "x"}}
+    )
+    facts.functions[function.name] = FunctionFacts(function.name, function.record, (wrong,))
+    assert _not_passing(facts) == {"function sharetrust-on-trail-logs log trigger": "FAIL"}
+
+
+def test_without_the_service_key_policy_attach_mode_warns_and_warn_mode_does_not_care() -> None:
+    from sharetrust.doctor import RoleFacts
+
+    facts = _prepared()
+    role = facts.roles["sharetrust-fc"]
+    facts.roles["sharetrust-fc"] = RoleFacts(
+        role.name, True, role.trust_document, frozenset({("Custom", "sharetrust-function")})
+    )
+    assert _not_passing(facts) == {"policy sharetrust-service-key": "WARN"}
+    facts.service_key_policy = "warn"
+    assert _not_passing(facts) == {}
+
+
+def test_share_roles_say_whom_they_trust_and_which_policies_are_not_sharetrusts() -> None:
+    from sharetrust.doctor import RoleFacts, checks
+    from sharetrust.model import IMAGE_ROLE
+
+    facts = _prepared()
+    trust = _trust(Service=["2222222222222222@ecs.aliyuncs.com", "3333333333333333@ecs.aliyuncs.com"])
+    attached = frozenset({("Custom", "sharetrust-image-share-keys"), ("System", "AdministratorAccess")})
+    facts.roles[IMAGE_ROLE] = RoleFacts(IMAGE_ROLE, True, trust, attached)
+    found = {c.name: c for c in checks(facts)}[f"share role {IMAGE_ROLE}"]
+    assert found.status == "PASS"
+    assert "trusts 2 accounts" in found.detail and "AdministratorAccess not managed by sharetrust" in found.detail
+
+
+def test_a_fact_that_could_not_be_read_fails_its_line() -> None:
+    facts = _prepared()
+    facts.errors["trails"] = "Actiontrail:DescribeTrails failed: NoPermission: denied"
+    assert _not_passing(facts) == {"trail": "FAIL"}
