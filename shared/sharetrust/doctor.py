@@ -265,6 +265,16 @@ def _trail_checks(facts: Facts) -> list[Check]:
                 f"set s.yaml vars.trailProject to {delivery[1]}, or point the trail at {facts.trail_project}",
             )
         )
+    elif not trail.sls_write_role_arn:
+        found.append(
+            Check(
+                f"{name} delivery",
+                "FAIL",
+                f"names project {delivery[1]} but no SlsWriteRoleArn: ActionTrail cannot write to it",
+                f"UpdateTrail Name={trail.name} SlsWriteRoleArn=acs:ram::{facts.account}:role/"
+                "aliyunserviceroleforactiontrail",
+            )
+        )
     else:
         found.append(Check(f"{name} delivery", "PASS", f"to Log Service project {delivery[1]} in {region}"))
     return found

@@ -349,6 +349,7 @@ def test_invoke_one_function_under_an_fc2_service(lc: LocalCloud, capsys: pytest
     code, out, err = run(capsys, "invoke", "--service", "legacy", "--function", "on-share-event")
     assert code == 0, err
     assert json.loads(out)["legacy/on-share-event"]["probe"] == "ok"
+    assert "--- log tail of legacy/on-share-event" in err and "FC Invoke End RequestId" in err
 
 
 def test_invoke_a_missing_function_says_so(lc: LocalCloud, capsys: pytest.CaptureFixture[str]) -> None:

@@ -119,7 +119,8 @@ def _prepared() -> Facts:
     from sharetrust.cloud.fc import FunctionRecord, TriggerRecord
     from sharetrust.doctor import FUNCTIONS, FunctionFacts, RoleFacts
 
-    trail = TrailRecord("t", "cn-hangzhou", "All", "Write", f"acs:log:cn-hangzhou:{UID}:project/p", "", True)
+    writer = f"acs:ram::{UID}:role/aliyunserviceroleforactiontrail"
+    trail = TrailRecord("t", "cn-hangzhou", "All", "Write", f"acs:log:cn-hangzhou:{UID}:project/p", writer, True)
     role = f"acs:ram::{UID}:role/sharetrust-fc"
     triggers = {
         "eventbridge": TriggerRecord("eb", "eventbridge", "", "", {}),
@@ -219,3 +220,11 @@ def test_a_fact_that_could_not_be_read_fails_its_line() -> None:
     facts = _prepared()
     facts.errors["trails"] = "Actiontrail:DescribeTrails failed: NoPermission: denied"
     assert _not_passing(facts) == {"trail": "FAIL"}
+
+
+def test_a_trail_without_a_write_role_cannot_deliver() -> None:
+    from dataclasses import replace
+
+    facts = _prepared()
+    facts.trails = [replace(facts.trails[0], sls_write_role_arn="")]
+    assert _not_passing(facts) == {"trail t delivery": "FAIL"}
