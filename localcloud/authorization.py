@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
 
 from localcloud import policy
 from localcloud.errors import ApiError
@@ -103,25 +102,26 @@ def _evaluate(cloud: Cloud, caller: Caller, needed: Permission, context: Mapping
     documents = identity_policies(cloud, caller)
     session_policy = caller.session.policy if caller.session is not None else None
     allowing: list[policy.StatementMatch] = []
-    decision: policy.Decision = "allow"
+    allowed = True
     for resource in needed.resources:
         matches = [
             m
             for name, text in documents
             for m in policy.matching_statements(name, text, needed.action, resource, context)
         ]
-        if session_policy is not None:
-            limits = policy.matching_statements("session-policy", session_policy, needed.action, resource, context)
-            if policy.combine(limits) != "allow":
-                matches += limits or [policy.StatementMatch("session-policy", -1, "None", ())]
-        verdict = policy.combine(matches)
-        if verdict == "deny":
-            denying = next(m for m in matches if m.effect == "Deny")
-            return _record(caller, needed, "deny", [denying])
-        if verdict != "allow" or any(m.effect == "None" for m in matches):
-            decision = "implicit-deny"
+        # A session may do only what both its role's policies and its session policy allow.
+        limits = (
+            policy.matching_statements("session-policy", session_policy, needed.action, resource, context)
+            if session_policy is not None
+            else None
+        )
+        denying = [m for m in matches + (limits or []) if m.effect == "Deny"]
+        if denying:
+            return _record(caller, needed, "deny", denying[:1])
+        if policy.combine(matches) != "allow" or (limits is not None and policy.combine(limits) != "allow"):
+            allowed = False
         allowing += [m for m in matches if m.effect == "Allow" and m not in allowing]
-    if decision != "allow":
+    if not allowed:
         return _record(caller, needed, "implicit-deny", [])
     return _record(caller, needed, "allow", allowing)
 
@@ -363,13 +363,3 @@ def authorize_pop(call: Call) -> None:
     needed = pop_permission(call)
     if needed is not None:
         enforce(call.cloud, call.caller, needed, pop_denial(call.product.name), request_context(call.source_ip))
-
-
-def granted(records: list[Authorization]) -> Mapping[str, Any]:
-    """For tests and the demo: each allowing statement and the actions it allowed."""
-    by_statement: dict[str, set[str]] = {}
-    for record in records:
-        if record.decision == "allow":
-            for name in record.statements:
-                by_statement.setdefault(name, set()).add(record.action)
-    return by_statement

@@ -8,10 +8,12 @@ implicit deny.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -151,10 +153,37 @@ def _condition_holds(condition: Mapping[str, Any], context: Mapping[str, str]) -
     return True
 
 
+_NEGATED = {"StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "NotIpAddress"}
+_ORDERED: dict[str, Callable[[float, float], bool]] = {
+    "Equals": lambda a, b: a == b,
+    "NotEquals": lambda a, b: a != b,
+    "LessThan": lambda a, b: a < b,
+    "LessThanEquals": lambda a, b: a <= b,
+    "GreaterThan": lambda a, b: a > b,
+    "GreaterThanEquals": lambda a, b: a >= b,
+}
+
+
+def _number(kind: str, text: str) -> float | None:
+    try:
+        if kind == "Date":
+            return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _in_network(address: str, network: str) -> bool:
+    try:
+        return ipaddress.ip_address(address) in ipaddress.ip_network(network, strict=False)
+    except ValueError:
+        return False
+
+
 def _operator_holds(operator: str, values: list[str], actual: str | None) -> bool:
-    negated = operator in ("StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike")
+    negated = operator in _NEGATED
     if actual is None:
-        return negated  # a missing key never satisfies a positive string condition
+        return negated  # a missing key never satisfies a positive condition
     if operator in ("StringEquals", "StringNotEquals"):
         hit = actual in values
     elif operator in ("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"):
@@ -163,8 +192,14 @@ def _operator_holds(operator: str, values: list[str], actual: str | None) -> boo
         hit = any(_like(v, actual) for v in values)
     elif operator == "Bool":
         hit = actual.lower() in (v.lower() for v in values)
-    else:
-        return False  # numeric/date/IP keys are never presented by the calls emulated here
+    elif operator in ("IpAddress", "NotIpAddress"):
+        hit = any(_in_network(actual, v) for v in values)
+    else:  # Numeric<Op> / Date<Op>: any value satisfies the comparison
+        kind = "Date" if operator.startswith("Date") else "Numeric"
+        compare = _ORDERED[operator[len(kind) :]]
+        left = _number(kind, actual)
+        rights = [_number(kind, v) for v in values]
+        hit = left is not None and any(r is not None and compare(left, r) for r in rights)
     return hit != negated
 
 

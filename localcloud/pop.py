@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from localcloud import actiontrail
-from localcloud.authorization import AccessDenied, authorize_pop
+from localcloud.authorization import AccessDenied, authorize_pop, caller_name
 from localcloud.context import Context
 from localcloud.errors import ApiError, bad_request, throttled, unavailable
 from localcloud.faults import FaultRule
@@ -59,16 +59,8 @@ def _form_params(request: HttpRequest) -> list[tuple[str, str]]:
 
 def _who_and_what(caller: Caller | None, request: HttpRequest, params: Mapping[str, str]) -> dict[str, str]:
     """The request log's caller, User-Agent and RAM target fields (what a scope check keys on)."""
-    if caller is None:
-        who = ""
-    elif caller.session is not None:
-        who = f"role/{caller.session.role_name}"
-    elif caller.kind == "ram-user":
-        who = f"user/{caller.user_name}"
-    else:
-        who = "root"
     return {
-        "caller": who,
+        "caller": caller_name(caller) if caller is not None else "",
         "user_agent": request.headers.get("user-agent", ""),
         "role_name": params.get("RoleName", ""),
         "policy_name": params.get("PolicyName", ""),

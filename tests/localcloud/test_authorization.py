@@ -54,6 +54,27 @@ POLICIES = {
             "Resource": [f"acs:ram:*:{SHARER}:role/{IMAGE_ROLE}", f"acs:ram:*:{SHARER}:policy/mine-*"],
         }
     ),
+    # Conditions on the keys every request presents: from loopback, over plain HTTP.
+    "from-loopback-only": _doc(
+        {
+            "Effect": "Allow",
+            "Action": "ecs:DescribeRegions",
+            "Resource": "*",
+            "Condition": {"IpAddress": {"acs:SourceIp": "127.0.0.0/8"}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": "ecs:DescribeImages",
+            "Resource": "*",
+            "Condition": {"Bool": {"acs:SecureTransport": "true"}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": "ecs:DescribeSnapshots",
+            "Resource": "*",
+            "Condition": {"DateGreaterThan": {"acs:CurrentTime": "2020-01-01T00:00:00Z"}},
+        },
+    ),
     "pull-app-logs": _doc(
         {"Effect": "Allow", "Action": "log:GetCursorOrData", "Resource": f"acs:log:*:{SHARER}:project/app/logstore/*"}
     ),
@@ -76,6 +97,7 @@ def seed() -> dict[str, Any]:
             "sharer": ["share-but-not-m-cmk0001"],
             "attacher": ["attach-own-policies"],
             "puller": ["pull-app-logs"],
+            "conditional": ["from-loopback-only"],
         }.items()
     ] + [{"name": IMAGE_ROLE, "trust_policy": TRUST_ACCOUNT}]
     sharer["functions"] = [{"service": "svc", "name": "echo", "handler": "tests.localcloud.handlers.echo"}]
@@ -240,3 +262,10 @@ def test_function_compute_invocations_need_fc_invoke_function(lc: LocalCloud) ->
     fc2.Client(endpoint=lc.url, accessKeyID=KEYS[SHARER][0], accessKeySecret=KEYS[SHARER][1]).invoke_function(
         "svc", "echo", payload=b"{}"
     )
+
+
+def test_conditions_see_the_keys_every_request_presents(lc: LocalCloud) -> None:
+    conditional = _ecs(lc, _session(lc, "conditional"))
+    conditional.describe_regions(ecs_models.DescribeRegionsRequest())  # acs:SourceIp is in 127.0.0.0/8
+    fails("Forbidden.RAM", 403, lambda: _images(conditional))  # acs:SecureTransport is false on loopback
+    conditional.describe_snapshots(ecs_models.DescribeSnapshotsRequest(region_id=HZ))  # acs:CurrentTime is now
