@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from alibabacloud_ecs20140526 import models as ecs_models
 from alibabacloud_ecs20140526.client import Client as EcsClient
+from alibabacloud_resourcesharing20200110 import models as rs_models
 
 from localcloud import LocalCloud
 from localcloud.policy import action_matches
@@ -33,6 +34,7 @@ from tests.e2e.conftest import (
     settle,
     share_image,
     sharer_environ,
+    sharing,
     two_region_seed,
     usable,
 )
@@ -71,6 +73,12 @@ def grants() -> list[Grant]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             found += [Grant(str(entry["name"]), index, statement.get("Sid", ""), a) for a in actions]
     return found
+
+
+def unshare(lc: LocalCloud, share_id: str, target: str) -> None:
+    """DisassociateResourceShare of one target, as the sharer."""
+    request = rs_models.DisassociateResourceShareRequest(resource_share_id=share_id, targets=[target])
+    sharing(lc).disassociate_resource_share(request)
 
 
 # ---- the scenarios: each starts its own cloud and returns what the role was authorised to do ----------
@@ -114,11 +122,13 @@ def snapshot_share_to_account_repeated(make: Make) -> LocalCloud:
     """The trail's logstore (FC pulls it as the role): a snapshot shared through Resource Sharing before its
     role existed; sharetrust creates the role and repeats the association; an image share refused likewise."""
     lc = make(e2e_seed(eventbridge=False, image_role=False), SHARETRUST_RETRY_FAILED_SHARES="true")
-    create_share(lc, "snap", [("Snapshot", "s-cmk0001")], [SHAREE])
+    share_id = create_share(lc, "snap", [("Snapshot", "s-cmk0001")], [SHAREE])
     with pytest.raises(Exception, match="AssumeRoleError"):
         share_image(lc, "m-cmk0002", MEMBER)  # ECS refuses: the image role does not exist yet
     settle(lc)
     assert usable(lc, SHAREE, "s-cmk0001") and usable(lc, MEMBER, "m-cmk0002")
+    unshare(lc, share_id, SHAREE)  # the snapshot's removal event, through the trail too
+    settle(lc)
     return lc
 
 
@@ -154,15 +164,14 @@ def reconcile_with_prune_and_audit(make: Make) -> LocalCloud:
     lc = make(seed)
     modify_share(lc, HZ, "m-cmk0001", add=SHAREE)  # kept: the image role keeps one key (a new policy version)
     modify_share(lc, SH, "m-sh00001", add=OUTSIDER)
-    create_share(lc, "to-folder", [("Snapshot", "s-cmk0002")], [FOLDER])
+    to_folder = create_share(lc, "to-folder", [("Snapshot", "s-cmk0002")], [FOLDER])
     environ = sharer_environ(
         lc, SHARETRUST_AUDIT_LOGSTORE=f"{AUDIT_PROJECT}/{AUDIT_LOGSTORE}", SHARETRUST_RETRY_FAILED_SHARES="true"
     )
     assert reconcile(environ=environ, log_stream=io.StringIO()).ok
     assert all_usable(lc, [(OUTSIDER, "m-sh00001"), (MEMBER, "s-cmk0002")]) == []
     modify_share(lc, SH, "m-sh00001", remove=OUTSIDER)
-    for share in list(lc.cloud.resource_shares.values()):
-        share.associations = [a for a in share.associations if a.association_type == "Resource"]  # unshared
+    unshare(lc, to_folder, FOLDER)
     pruned = reconcile(prune=True, environ=environ, log_stream=io.StringIO())
     assert pruned.ok and pruned.principals_removed, pruned.errors
     return lc
