@@ -438,8 +438,6 @@ def test_under_deploys_own_policy_the_probe_passes_and_doctor_finds_the_policy_c
     """The function role holding exactly deploy/function-policy.json (filled in): every probe call is allowed,
     and doctor, comparing with the repository's deploy/, finds the policy as deployed."""
     template_path = DEPLOY / "function-policy.json"
-    if not template_path.exists():
-        pytest.skip("deploy/function-policy.json is not in this checkout")
     filled = template_path.read_text(encoding="utf-8")
     for name, value in {
         "AccountId": SHARER,
@@ -457,3 +455,44 @@ def test_under_deploys_own_policy_the_probe_passes_and_doctor_finds_the_policy_c
     assert all(summary["probe"] == "ok" for summary in json.loads(out).values())
     code, found = doctor(capsys, DEPLOY)
     assert found["policy sharetrust-function"]["status"] == "PASS", found["policy sharetrust-function"]
+
+
+DEPLOYER_KEY = ("AKSHARERDEPLOYER0001", "deployer-secret")
+
+
+def _with_deployer(seed: dict[str, Any]) -> None:
+    """A RAM user `deployer` holding exactly deploy/deployer-policy.json, filled in for this estate."""
+    sharer = seed["accounts"][0]
+    sharer["policies"].append(
+        {
+            "name": "sharetrust-deployer",
+            "document_file": str(DEPLOY / "deployer-policy.json"),
+            "parameters": {
+                "Region": HZ,
+                "TrailProject": "trail-project",
+                "TrailLogstore": "actiontrail_sharetrust-trail",
+                "TriggerLogstore": "sharetrust-trigger-logs",
+                "LogProject": "sharetrust-logs",
+                "LogLogstore": "sharetrust-function-logs",
+            },
+        }
+    )
+    sharer["access_keys"].append({"id": DEPLOYER_KEY[0], "secret": DEPLOYER_KEY[1], "user": "deployer"})
+    sharer.setdefault("users", []).append({"name": "deployer", "policies": [{"name": "sharetrust-deployer"}]})
+
+
+@pytest.mark.parametrize("seed", [_with_deployer], indirect=True)
+def test_the_deployer_policy_is_enough_to_verify_the_deployment(
+    lc: LocalCloud, capsys: pytest.CaptureFixture[str], deploy_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whoever ran `s deploy` with deploy/deployer-policy.json can run doctor and invoke: nothing is refused."""
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", DEPLOYER_KEY[0])
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", DEPLOYER_KEY[1])
+    code, found = doctor(capsys, deploy_dir)
+    assert {n: c["detail"] for n, c in found.items() if c["status"] != "PASS"} == {}
+    assert code == 0
+    code, out, err = run(capsys, "invoke", "--region", HZ)
+    assert code == 0, err
+    assert all(summary["probe"] == "ok" for summary in json.loads(out).values())
+    denied = [d for d in lc.cloud.authorizations if d.decision != "allow"]
+    assert not denied, denied

@@ -484,6 +484,24 @@ def test_reconcile_from_the_package_converges_on_the_timer(
     assert json.loads(run.result)["ok"] is True, run.result
 
 
+@pytest.mark.parametrize("resource", ["on-share-event", "on-trail-logs", "reconcile"])
+def test_each_handler_from_the_package_answers_the_probe(
+    lc: LocalCloud, package: Built, tmp_path: Path, resource: str
+) -> None:
+    """What `sharetrust invoke` sends: from the package alone every SDK imports, the role's credentials work
+    and the APIs answer; nothing is written."""
+    before = lc.requests.counts(writes_only=True)
+
+    run = run_handler(lc, package, tmp_path, resource, b'{"sharetrust": "probe"}')
+
+    answer = json.loads(run.result)
+    assert answer["probe"] == "ok", answer
+    assert answer["python"].startswith(package.python_version), answer["python"]
+    pins = dict(line.split("==") for line in (package.path / "requirements.txt").read_text().split() if "==" in line)
+    assert answer["sdks"] and all(pins.get(name) == version for name, version in answer["sdks"].items()), answer["sdks"]
+    assert lc.requests.counts(writes_only=True) == before
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
