@@ -420,20 +420,26 @@ def _invoke_http(
             raise forbidden(
                 "AccessDenied", f"the caller is not authorized to perform 'fc:InvokeFunction' on '{resource}'"
             )
+    headers = {"X-Fc-Request-Id": request_id}
+    return answer_invocation(ctx, request, (uid, service, name), request_id, headers, f"{service}/{name}")
+
+
+def answer_invocation(
+    ctx: Context, request: HttpRequest, key: FunctionKey, request_id: str, headers: dict[str, str], label: str
+) -> HttpResponse:
+    """Run an authorised invocation as FC 2.0 and 3.0 both answer it: Async queues it (202); Sync runs it,
+    with the log tail on `x-fc-log-type: Tail`, and an unhandled error as a 200 with `x-fc-error-type`."""
     kind = request.headers.get("x-fc-invocation-type", "Sync")
     if kind not in ("Sync", "Async"):
         raise bad_request("InvalidArgument", f"x-fc-invocation-type {kind!r} must be Sync or Async")
     limit = ASYNC_PAYLOAD_LIMIT if kind == "Async" else SYNC_PAYLOAD_LIMIT
     if len(request.body) > limit:
         raise bad_request("EntityTooLarge", f"payload size exceeds maximum allowed size ({limit} bytes)")
-    headers = {"X-Fc-Request-Id": request_id}
-    key = (uid, service, name)
     if kind == "Async":
-        ctx.deliveries.submit(
-            partial(_invoke_async, ctx, key, request.body, request_id), f"async invocation {service}/{name}"
-        )
+        ctx.deliveries.submit(partial(_invoke_async, ctx, key, request.body, request_id), f"async invocation {label}")
         return HttpResponse(202, b"", headers)
     failure: FunctionError | None = None
+    body = b""
     with log_tail() as log:
         print(f"FC Invoke Start RequestId: {request_id}")
         try:

@@ -13,7 +13,6 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 from urllib.parse import unquote
 
@@ -202,34 +201,5 @@ def _triggers(cloud: Cloud, function: Function, region: str) -> list[dict[str, A
 
 
 def _invoke(ctx: Context, request: HttpRequest, function: Function, request_id: str) -> HttpResponse:
-    kind = request.headers.get("x-fc-invocation-type", "Sync")
-    if kind not in ("Sync", "Async"):
-        raise bad_request("InvalidArgument", f"x-fc-invocation-type {kind!r} must be Sync or Async")
-    limit = fc.ASYNC_PAYLOAD_LIMIT if kind == "Async" else fc.SYNC_PAYLOAD_LIMIT
-    if len(request.body) > limit:
-        raise bad_request("EntityTooLarge", f"payload size exceeds maximum allowed size ({limit} bytes)")
     key = (function.account_uid, function.service, function.name)
-    headers = {"x-fc-request-id": request_id}
-    if kind == "Async":
-        ctx.deliveries.submit(
-            partial(fc._invoke_async, ctx, key, request.body, request_id), f"async invocation {function.name}"
-        )
-        return HttpResponse(202, b"", headers)
-    tail = request.headers.get("x-fc-log-type") == "Tail"
-    with fc.log_tail() as log:
-        print(f"FC Invoke Start RequestId: {request_id}")
-        try:
-            body = fc.invoke(ctx, key, request.body, request_id)
-            failure = None
-        except fc.FunctionError as failed:
-            failure = failed
-            print(f"{failed.body['errorType']}: {failed.body['errorMessage']}")
-        print(f"FC Invoke End RequestId: {request_id}")
-    if tail:
-        headers["x-fc-log-result"] = fc.tail_header(log.getvalue())
-    if failure is not None:
-        headers["x-fc-error-type"] = "UnhandledInvocationError"
-        response = HttpResponse.json(200, failure.body, headers)
-        response.code = headers["x-fc-error-type"]
-        return response
-    return HttpResponse(200, body, {"content-type": "application/octet-stream", **headers})
+    return fc.answer_invocation(ctx, request, key, request_id, {"x-fc-request-id": request_id}, function.name)

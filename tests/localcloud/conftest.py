@@ -38,6 +38,18 @@ KEYS = {
 }
 
 
+# The in-process handlers the seeded test functions run, and the trust documents test roles use.
+H = "tests.localcloud.handlers"
+TRUST_FC = {
+    "Version": "1",
+    "Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": ["fc.aliyuncs.com"]}}],
+}
+TRUST_ACCOUNT = {
+    "Version": "1",
+    "Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"RAM": [f"acs:ram::{SHARER}:root"]}}],
+}
+
+
 def base_seed() -> dict[str, Any]:
     """A realistic small estate: a sharer with encrypted and plain resources, sharees, an RD."""
     return {

@@ -18,21 +18,12 @@ from localcloud.eventbridge import PatternError, matches
 from localcloud.rpc import PRODUCTS, REGISTRY, Call, Operation
 from localcloud.services.sts import mint_session
 from tests.localcloud import handlers
-from tests.localcloud.conftest import HZ, KEYS, SHAREE, SHARER, base_seed, config
+from tests.localcloud.conftest import HZ, KEYS, SHAREE, SHARER, TRUST_ACCOUNT, TRUST_FC, H, base_seed, config
 
 ECS = "2014-05-26"
 ACTION = "ModifyImageAttribute"
 TRAIL_PROJECT = "trail-project"
 TRAIL_STORE = "actiontrail_sharetrust-trail"
-H = "tests.localcloud.handlers"
-TRUST_FC = {
-    "Version": "1",
-    "Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": ["fc.aliyuncs.com"]}}],
-}
-TRUST_ACCOUNT = {
-    "Version": "1",
-    "Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"RAM": [f"acs:ram::{SHARER}:root"]}}],
-}
 IMAGE_EVENTS = {
     "type": [{"suffix": ":ActionTrail:ApiCall"}],
     "data": {"serviceName": ["Ecs"], "eventName": [ACTION], "errorCode": [""]},

@@ -20,12 +20,8 @@ from aliyun.log import LogClient, LogException, LogItem, PutLogsRequest
 from localcloud import LocalCloud
 from localcloud.services.sts import mint_session
 from localcloud.state import Session
-from tests.localcloud.conftest import HZ, KEYS, SHARER, base_seed, config, fails
+from tests.localcloud.conftest import HZ, KEYS, SHARER, TRUST_ACCOUNT, base_seed, config, fails
 
-TRUST_ACCOUNT = {
-    "Version": "1",
-    "Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"RAM": [f"acs:ram::{SHARER}:root"]}}],
-}
 IMAGE_ROLE = "AliyunECSShareEncryptImageDefaultRole"
 
 

@@ -14,22 +14,13 @@ from aliyun.log import LogClient, LogItem, PutLogsRequest
 from localcloud import LocalCloud
 from localcloud.services.sts import mint_session
 from tests.localcloud import handlers
-from tests.localcloud.conftest import HZ, KEYS, SHAREE, SHARER, base_seed
+from tests.localcloud.conftest import HZ, KEYS, SHAREE, SHARER, TRUST_ACCOUNT, TRUST_FC, H, base_seed
 
-H = "tests.localcloud.handlers"
 PROJECT = "app-logs"
 STORE = "events"
-TRUST_FC = {
-    "Version": "1",
-    "Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": ["fc.aliyuncs.com"]}}],
-}
 TRUST_ECS = {
     "Version": "1",
     "Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": ["ecs.aliyuncs.com"]}}],
-}
-TRUST_ACCOUNT = {
-    "Version": "1",
-    "Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"RAM": [f"acs:ram::{SHARER}:root"]}}],
 }
 
 

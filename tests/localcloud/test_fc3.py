@@ -17,17 +17,7 @@ from Tea.exceptions import TeaException
 
 from localcloud import LocalCloud
 from tests.localcloud import handlers
-from tests.localcloud.conftest import KEYS, SHAREE, SHARER, base_seed
-
-H = "tests.localcloud.handlers"
-TRUST_FC = {
-    "Version": "1",
-    "Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": ["fc.aliyuncs.com"]}}],
-}
-TRUST_ACCOUNT = {
-    "Version": "1",
-    "Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"RAM": [f"acs:ram::{SHARER}:root"]}}],
-}
+from tests.localcloud.conftest import KEYS, SHAREE, SHARER, TRUST_ACCOUNT, TRUST_FC, H, base_seed
 
 
 @pytest.fixture(autouse=True)

@@ -29,15 +29,10 @@ from localcloud import LocalCloud, actiontrail, eventbridge
 from localcloud.rpc import REGISTRY
 from localcloud.state import SNAPSHOT_ROLE
 from tests.localcloud import handlers
-from tests.localcloud.conftest import HZ, KEYS, MEMBER, RD, SH, SHAREE, SHARER, base_seed, config
+from tests.localcloud.conftest import HZ, KEYS, MEMBER, RD, SH, SHAREE, SHARER, TRUST_ACCOUNT, H, base_seed, config
 
-H = "tests.localcloud.handlers"
 TRAIL_PROJECT = "trail-project"
 TRAIL_STORE = "actiontrail_sharetrust-trail"
-TRUST_ACCOUNT = {
-    "Version": "1",
-    "Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"RAM": [f"acs:ram::{SHARER}:root"]}}],
-}
 # What sharetrust's EventBridge rule matches today: ActionTrail API calls only.
 ACTIONTRAIL_CALLS = {"type": [{"suffix": ":ActionTrail:ApiCall"}]}
 ASSOCIATION_CHANGES = {
