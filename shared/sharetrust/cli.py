@@ -204,7 +204,8 @@ def _report(args: argparse.Namespace, log: TextIO) -> int:
 
 
 def _doctor(args: argparse.Namespace, log: TextIO) -> int:
-    from sharetrust.doctor import checks, exit_status, read_facts
+    from sharetrust.doctor.checks import checks, exit_status
+    from sharetrust.doctor.facts import read_facts
     from sharetrust.entry import operator_session
 
     session, settings = operator_session(DOCTOR_SECONDS)
@@ -233,7 +234,7 @@ def _doctor(args: argparse.Namespace, log: TextIO) -> int:
 def _invoke(args: argparse.Namespace, log: TextIO) -> int:
     from sharetrust.cloud.fc import FunctionCompute2Gateway, FunctionComputeGateway, Invocation
     from sharetrust.cloud.sts import StsGateway
-    from sharetrust.doctor import FUNCTIONS
+    from sharetrust.doctor.checks import FUNCTIONS
     from sharetrust.entry import operator_session
     from sharetrust.probe import PROBE_PAYLOAD
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sharetrust.cloud.actiontrail import TrailRecord
-from sharetrust.doctor import (
+from sharetrust.doctor.checks import (
     Check,
     Facts,
     canonical_policy,
@@ -117,7 +117,7 @@ def test_only_the_probe_event_is_the_probe(event: object, probe: bool) -> None:
 def _prepared() -> Facts:
     """Facts of an account where everything is in place (the e2e test reads the same from the local cloud)."""
     from sharetrust.cloud.fc import FunctionRecord, TriggerRecord
-    from sharetrust.doctor import FUNCTIONS, FunctionFacts, RoleFacts
+    from sharetrust.doctor.checks import FUNCTIONS, FunctionFacts, RoleFacts
 
     writer = f"acs:ram::{UID}:role/aliyunserviceroleforactiontrail"
     trail = TrailRecord("t", "cn-hangzhou", "All", "Write", f"acs:log:cn-hangzhou:{UID}:project/p", writer, True)
@@ -159,7 +159,7 @@ def _prepared() -> Facts:
 
 
 def _not_passing(facts: Facts) -> dict[str, str]:
-    from sharetrust.doctor import checks
+    from sharetrust.doctor.checks import checks
 
     return {c.name: c.status for c in checks(facts) if c.status != "PASS"}
 
@@ -169,7 +169,7 @@ def test_prepared_facts_pass() -> None:
 
 
 def test_a_function_role_fc_cannot_assume_fails() -> None:
-    from sharetrust.doctor import RoleFacts
+    from sharetrust.doctor.checks import RoleFacts
 
     facts = _prepared()
     role = facts.roles["sharetrust-fc"]
@@ -179,7 +179,7 @@ def test_a_function_role_fc_cannot_assume_fails() -> None:
 
 def test_a_log_trigger_reading_another_logstore_fails() -> None:
     from sharetrust.cloud.fc import TriggerRecord
-    from sharetrust.doctor import FunctionFacts
+    from sharetrust.doctor.checks import FunctionFacts
 
     facts = _prepared()
     function = facts.functions["sharetrust-on-trail-logs"]
@@ -191,7 +191,7 @@ def test_a_log_trigger_reading_another_logstore_fails() -> None:
 
 
 def test_without_the_service_key_policy_attach_mode_warns_and_warn_mode_does_not_care() -> None:
-    from sharetrust.doctor import RoleFacts
+    from sharetrust.doctor.checks import RoleFacts
 
     facts = _prepared()
     role = facts.roles["sharetrust-fc"]
@@ -204,7 +204,7 @@ def test_without_the_service_key_policy_attach_mode_warns_and_warn_mode_does_not
 
 
 def test_share_roles_say_whom_they_trust_and_which_policies_are_not_sharetrusts() -> None:
-    from sharetrust.doctor import RoleFacts, checks
+    from sharetrust.doctor.checks import RoleFacts, checks
     from sharetrust.model import IMAGE_ROLE
 
     facts = _prepared()

@@ -1,24 +1,18 @@
-"""`sharetrust doctor`: an account's prerequisites for a deployment, one line each, with the fix.
-
-`read_facts` reads what is there through the gateways (reads only); `checks` is pure: facts in, one
-`Check` per prerequisite out. A fact that could not be read is a failed check saying why.
-"""
+"""The doctor's checks, pure: the facts `doctor.facts.read_facts` read in, one `Check` per prerequisite
+out, each with its fix. A fact that could not be read is a failed check saying why."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import partial
-from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from sharetrust.cloud.actiontrail import TrailRecord
 from sharetrust.cloud.fc import FunctionRecord, TriggerRecord
 from sharetrust.model import IMAGE_ROLE, POLICY_FOR_KIND, SERVICE_KEY_POLICY, SNAPSHOT_ROLE
 
-T = TypeVar("T")
 Status = Literal["PASS", "WARN", "FAIL"]
 PolicyRef = tuple[str, str]
 
@@ -280,7 +274,7 @@ def _trail_checks(facts: Facts) -> list[Check]:
     return found
 
 
-def _project_and_logstores(facts: Facts) -> tuple[str | None, str | None]:
+def project_and_logstores(facts: Facts) -> tuple[str | None, str | None]:
     trail = chosen_trail(facts)
     project = facts.trail_project or (trail.sls_project[1] if trail and trail.sls_project else None)
     logstore = facts.trail_logstore or (trail.logstore if trail else None)
@@ -288,7 +282,7 @@ def _project_and_logstores(facts: Facts) -> tuple[str | None, str | None]:
 
 
 def _logstore_checks(facts: Facts) -> list[Check]:
-    project, logstore = _project_and_logstores(facts)
+    project, logstore = project_and_logstores(facts)
     if project is None or logstore is None:
         why = "no trail delivers to Log Service, and --trail-project/--trail-logstore were not given"
         return [
@@ -427,7 +421,7 @@ def _policy_document_check(facts: Facts, name: str) -> Check:
             "attached; not compared: deploy/function-policy.json was not found",
             "run doctor from the repository (or pass --deploy DIR) to compare it",
         )
-    project, logstore = _project_and_logstores(facts)
+    project, logstore = project_and_logstores(facts)
     parameters = {"AccountId": facts.account, "TrailProject": project or "", "TrailLogstore": logstore or ""}
     if policy_matches(facts.function_policy, facts.expected_policy, parameters):
         return Check(name, "PASS", f"attached; its default version is {facts.expected_policy_source}")
@@ -525,7 +519,7 @@ def _trigger_check(facts: Facts, function: FunctionFacts, trigger_type: str) -> 
         return Check(name, "FAIL", f"no {trigger_type} trigger", "s deploy (s.yaml declares it)")
     if trigger_type != "log":
         return Check(name, "PASS", ", ".join(t.name for t in matching))
-    project, logstore = _project_and_logstores(facts)
+    project, logstore = project_and_logstores(facts)
     for trigger in matching:
         source = trigger.config.get("sourceConfig")
         reads = source.get("logstore") if isinstance(source, dict) else None
@@ -551,101 +545,3 @@ def exit_status(found: Iterable[Check]) -> Status:
 
 
 # --- reading the facts (the imperative shell) ---------------------------------------------------------
-
-
-def find_expected_policy(deploy_dir: str | None) -> tuple[str | None, str]:
-    """deploy/function-policy.json: from --deploy, the working directory, or the repository this runs from."""
-    candidates = (
-        [Path(deploy_dir)] if deploy_dir else [Path.cwd() / "deploy", Path(__file__).resolve().parents[2] / "deploy"]
-    )
-    for folder in candidates:
-        path = folder / "function-policy.json"
-        try:
-            return path.read_text(encoding="utf-8"), str(path)
-        except OSError:
-            continue
-    return None, ""
-
-
-def read_facts(
-    session: Any,
-    *,
-    region: str,
-    trail_project: str | None = None,
-    trail_logstore: str | None = None,
-    trigger_logstore: str | None = None,
-    deploy_dir: str | None = None,
-    service_key_policy: str = "attach",
-    progress: Callable[[str], None] | None = None,
-) -> Facts:
-    """Everything the checks need, read with the operator's credentials; reads only."""
-    from sharetrust.cloud.actiontrail import ActionTrailGateway
-    from sharetrust.cloud.errors import CloudError
-    from sharetrust.cloud.fc import FunctionComputeGateway
-    from sharetrust.cloud.ram import RamGateway
-    from sharetrust.cloud.sls import SlsGateway
-    from sharetrust.cloud.sts import StsGateway
-
-    def step(what: str) -> None:
-        if progress is not None:
-            progress(what)
-
-    step("who am I")
-    account = StsGateway(session, region).caller_account()
-    expected, source = find_expected_policy(deploy_dir)
-    facts = Facts(
-        account,
-        region,
-        trail_project=trail_project,
-        trail_logstore=trail_logstore,
-        trigger_logstore=trigger_logstore or TRIGGER_LOGSTORE,
-        expected_policy=expected,
-        expected_policy_source=source,
-        service_key_policy=service_key_policy,
-    )
-
-    def read(key: str, fn: Callable[[], T]) -> T | None:
-        try:
-            return fn()
-        except CloudError as failed:
-            facts.errors[key] = failed.one_line()
-            return None
-
-    step("trails")
-    facts.trails = read("trails", ActionTrailGateway(session, region).trails) or []
-    fc = FunctionComputeGateway(session, region)
-    for name in FUNCTIONS:
-        step(f"function {name}")
-        record = read(f"function:{name}", partial(fc.function, name))
-        triggers = (read(f"function:{name}", partial(fc.triggers, name)) or []) if record else []
-        facts.functions[name] = FunctionFacts(name, record, tuple(triggers))
-    if trigger_logstore is None:  # the deployed Log Service trigger says where its own logs go
-        log_function = facts.functions.get("sharetrust-on-trail-logs")
-        for trigger in log_function.triggers if log_function else ():
-            log_config = trigger.config.get("logConfig")
-            if trigger.type == "log" and isinstance(log_config, dict) and log_config.get("logstore"):
-                facts.trigger_logstore = str(log_config["logstore"])
-    ram = RamGateway(session)
-    for role in (ETL_ROLE, EVENTBRIDGE_SOURCE_ROLE, FUNCTION_ROLE, DISK_ENCRYPT_ROLE, IMAGE_ROLE, SNAPSHOT_ROLE):
-        step(f"role {role}")
-        found = read(f"role:{role}", partial(ram.get_role, role))
-        if f"role:{role}" in facts.errors:
-            continue
-        # Only these roles' policies are checked; the platform roles need only exist (and trust).
-        wanted = found is not None and role in (FUNCTION_ROLE, IMAGE_ROLE, SNAPSHOT_ROLE)
-        attached = (read(f"role:{role}", partial(ram.attached, role)) or frozenset()) if wanted else frozenset()
-        facts.roles[role] = RoleFacts(
-            role, found is not None, found.trust_document if found else "", frozenset(attached)
-        )
-    step("function policy")
-    facts.function_policy = read("function-policy", partial(ram.policy_document, FUNCTION_POLICY))
-    project, logstore = _project_and_logstores(facts)
-    if project is not None:
-        sls = SlsGateway(session)
-        endpoint = session.endpoints.sls_endpoint(region)
-        for store in {s for s in (logstore, facts.trigger_logstore) if s}:
-            step(f"logstore {project}/{store}")
-            exists = read(f"logstore:{project}/{store}", partial(sls.logstore_exists, endpoint, project, store))
-            if exists is not None:
-                facts.logstores[(project, store)] = exists
-    return facts
