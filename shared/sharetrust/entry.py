@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
@@ -12,10 +13,12 @@ from sharetrust.audit import AuditRow
 from sharetrust.cloud.credentials import Credentials
 from sharetrust.cloud.endpoints import Endpoints
 from sharetrust.cloud.errors import CloudError
+from sharetrust.cloud.fc import FunctionComputeGateway
 from sharetrust.cloud.resourcemanager import ResourceManagerGateway
 from sharetrust.cloud.session import CloudSession
 from sharetrust.deadline import DEFAULT_SECONDS, Deadline
 from sharetrust.engine import Engine
+from sharetrust.fan_out import BadMemberRequest, function_address, invoke_each, member_payload, member_request
 from sharetrust.model import is_account_uid
 from sharetrust.probe import is_probe, run_probe
 from sharetrust.report import DecisionLog, Summary
@@ -88,7 +91,7 @@ def reconcile_members(
 ) -> dict[str, Summary]:
     """Reconcile the caller's own account and every member account of its resource directory, one after
     another, through SHARETRUST_MEMBER_ROLE. Each account gets its own deadline; one failing does not stop
-    the others. (A fan-out of one Function Compute invocation per member is not built yet.)"""
+    the others. (In Function Compute the timer fans out instead: `timer_reconcile`.)"""
     made = engine(environ=environ, dry_run=dry_run, log_stream=log_stream, progress=progress)
     if made.settings.member_role is None:
         raise SettingsError("reconciling member accounts needs SHARETRUST_MEMBER_ROLE (their role name)")
@@ -152,10 +155,96 @@ def fc_handler(event: bytes | str, context: Any) -> str:
 
 
 def fc_reconcile(event: bytes | str, context: Any) -> str:
-    """The timer trigger's handler: reconcile (the event carries nothing sharetrust needs), or answer the probe."""
+    """The timer trigger's handler: reconcile (the event carries nothing sharetrust needs), fanning out to
+    the member accounts in a central deployment; a member's request from that fan-out; or the probe."""
     if is_probe(event):
         return _probe_answer(context)
-    return _answer(reconcile(context=context, log_stream=sys.stdout))
+    try:
+        request = member_request(event)
+    except BadMemberRequest as bad:
+        return _answer(_refused(str(bad)))
+    if request is not None:
+        return _answer(reconcile_member(request.account, context=context, log_stream=sys.stdout))
+    return _answer(timer_reconcile(context=context, log_stream=sys.stdout))
+
+
+def timer_reconcile(
+    *, context: Any = None, environ: Mapping[str, str] | None = None, log_stream: TextIO | None = None
+) -> Summary:
+    """The timer's reconcile: this account; in a central deployment (SHARETRUST_MEMBER_ROLE, and
+    SHARETRUST_MEMBER_FAN_OUT on) also one asynchronous invocation of this function per member account,
+    queued before this account's own reconcile spends the deadline. A failed invocation is reported and
+    does not stop the others."""
+    made = engine(context=context, environ=environ, log_stream=log_stream)
+    settings = made.settings
+    if settings.member_role is None or not settings.member_fan_out:
+        return made.reconcile(prune=settings.prune)
+    env = os.environ if environ is None else environ
+    address = function_address(context, env, settings.home_region)
+    invoked: list[str] = []
+    failed: dict[str, str] = {}
+    problem: str | None = None
+    if address is None:
+        problem = "fanning out to the member accounts needs this function's name (FC context or FC_FUNCTION_NAME)"
+    else:
+        try:
+            members = [m for m in ResourceManagerGateway(made.session).member_accounts() if m != made.account]
+            gateway = FunctionComputeGateway(made.session, address.region)
+
+            def invoke(account: str) -> None:
+                gateway.invoke_async(address.name, member_payload(account), address.qualifier)
+
+            def failure(error: Exception) -> str | None:
+                return error.one_line() if isinstance(error, CloudError) else None
+
+            invoked, failed = invoke_each(members, invoke, failure)
+        except CloudError as listing:
+            problem = f"listing the member accounts to reconcile: {listing.one_line()}"
+    summary = made.reconcile(prune=settings.prune)
+    summary.fan_out = {"function": address.name if address else "", "invoked": invoked, "failed": failed}
+    for account in invoked:
+        made.log.decide("member-reconcile-invoked", account=account, function=address.name if address else "")
+    if problem is not None:
+        summary.errors.append(problem)
+    for account, why in failed.items():
+        summary.errors.append(f"invoking the reconcile of member account {account}: {why}")
+    summary.api_calls = made.session.calls.copy()
+    return summary
+
+
+def reconcile_member(
+    account: str, *, context: Any = None, environ: Mapping[str, str] | None = None, log_stream: TextIO | None = None
+) -> Summary:
+    """One member account's reconcile, as the fan-out asks for it. The request is not trusted: the account
+    must be a member of this account's resource directory, re-read now, or nothing is done."""
+    made = engine(context=context, environ=environ, log_stream=log_stream)
+    if made.settings.member_role is None:
+        return _refused(f"refused: reconciling member account {account} needs SHARETRUST_MEMBER_ROLE (unset here)")
+    try:
+        members = ResourceManagerGateway(made.session).member_accounts()
+    except CloudError as failed:
+        return _refused(f"checking that {account} is a member account: {failed.one_line()}", made)
+    if account not in members or account == made.account:
+        return _refused(f"refused: account {account} is not a member account of this resource directory", made)
+    try:
+        member = made.member(account)
+    except CloudError as failed:
+        return _refused(f"acting for member account {account}: {failed.one_line()}", made)
+    summary = member.reconcile(prune=made.settings.prune)
+    summary.account = account
+    made.session.calls.update(member.session.calls)
+    summary.api_calls = made.session.calls.copy()
+    return summary
+
+
+def _refused(error: str, made: Engine | None = None) -> Summary:
+    """A summary that did nothing and says why, in one line."""
+    summary = Summary(dry_run=made.settings.dry_run if made is not None else False)
+    summary.errors.append(error)
+    if made is not None:
+        made.log.decide("error", error=error)
+        summary.api_calls = made.session.calls.copy()
+    return summary
 
 
 def _probe_answer(context: Any) -> str:

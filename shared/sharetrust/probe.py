@@ -32,6 +32,7 @@ SDKS: tuple[tuple[str, str], ...] = (
     ("alibabacloud_resourcemanager20200331.client", "alibabacloud-resourcemanager20200331"),
     ("alibabacloud_sts20150401.client", "alibabacloud-sts20150401"),
     ("aliyun.log", "aliyun-log-python-sdk"),
+    ("alibabacloud_fc20230330.client", "alibabacloud-fc20230330"),  # the member fan-out (sharetrust.fan_out)
 )
 
 

@@ -53,6 +53,10 @@ class Summary:
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     api_calls: Counter[str] = field(default_factory=Counter)
+    # A member account's reconcile (its own FC invocation): the member's UID.
+    account: str = ""
+    # A central timer reconcile's fan-out: {"function", "invoked": [UIDs], "failed": {UID: why}}.
+    fan_out: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -110,6 +114,8 @@ class Summary:
             "api_calls": dict(sorted(self.api_calls.items())),
             "api_calls_total": sum(self.api_calls.values()),
             "duration_ms": round((time.monotonic() - self.started) * 1000),
+            **({"account": self.account} if self.account else {}),
+            **({"fan_out": self.fan_out} if self.fan_out is not None else {}),
         }
 
 

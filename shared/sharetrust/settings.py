@@ -64,6 +64,9 @@ class Settings:
     audit_logstore: tuple[str, str] | None = None
     # A central deployment: the RAM role sharetrust assumes in a member account to act on its events.
     member_role: str | None = None
+    # With a member role, the timer's reconcile invokes its own function once per member account,
+    # asynchronously (sharetrust.fan_out); off: the timer reconciles the central account only.
+    member_fan_out: bool = True
 
     @staticmethod
     def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
@@ -113,4 +116,5 @@ class Settings:
             sharees=ShareeFilter(allow, deny),
             audit_logstore=(project, logstore) if audit else None,
             member_role=member_role,
+            member_fan_out=_flag(env, "SHARETRUST_MEMBER_FAN_OUT", True),
         )

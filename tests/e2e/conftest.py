@@ -40,6 +40,7 @@ DEPLOY_PARAMETERS = {
     "AuditProject": "security-audit",
     "AuditLogstore": "sharetrust-changes",
     "MemberRole": "sharetrust-member",
+    "Region": HZ,  # the functions' region (s.yaml vars.region)
 }
 FUNCTION_POLICIES = [
     {"name": "sharetrust-function", "document_file": "deploy/function-policy.json", "parameters": DEPLOY_PARAMETERS},

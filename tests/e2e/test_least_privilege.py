@@ -38,7 +38,8 @@ from tests.e2e.conftest import (
     two_region_seed,
     usable,
 )
-from tests.e2e.test_members import member_event, member_seed
+from tests.e2e.test_member_fan_out import TIMER_EVENT, fan_out_seed, invoke_sync
+from tests.e2e.test_members import member_event
 from tests.e2e.test_reconcile import all_usable
 from tests.e2e.test_safety import FORGED
 from tests.localcloud.conftest import FOLDER, HZ, MEMBER, OUTSIDER, RD, SH, SHAREE, SHARER, config, start
@@ -178,8 +179,10 @@ def reconcile_with_prune_and_audit(make: Make) -> LocalCloud:
 
 
 def member_account_through_sts(make: Make) -> LocalCloud:
-    """A member's share handled through the member role (sts:AssumeRole), then every member reconciled."""
-    lc = make(member_seed())
+    """A member's share handled through the member role (sts:AssumeRole), then every member reconciled: in
+    process (`apply --all-members`), and by the timer's reconcile fanning out one asynchronous invocation of
+    its own function per member (fc:InvokeFunction)."""
+    lc = make(fan_out_seed())
     modify_share(lc, HZ, "m-cmk0001", add=SHAREE)  # the central account's own share, for its reconcile
     EcsClient(config(lc, MEMBER)).modify_image_share_permission(
         ecs_models.ModifyImageSharePermissionRequest(region_id=HZ, image_id="m-member001", add_account=[OUTSIDER])
@@ -189,6 +192,13 @@ def member_account_through_sts(make: Make) -> LocalCloud:
     assert usable(lc, OUTSIDER, "m-member001")
     summaries = reconcile_members(environ=environ, log_stream=io.StringIO())
     assert summaries[SHARER].ok and summaries[MEMBER].ok
+    EcsClient(config(lc, SHAREE)).modify_image_share_permission(
+        ecs_models.ModifyImageSharePermissionRequest(region_id=HZ, image_id="m-second001", add_account=[MEMBER])
+    )
+    answer, error = invoke_sync(lc, TIMER_EVENT)
+    assert error is None and sorted(answer["fan_out"]["invoked"]) == sorted([MEMBER, SHAREE]), answer
+    settle(lc)
+    assert usable(lc, MEMBER, "m-second001")
     return lc
 
 

@@ -1,8 +1,9 @@
 """Function Compute gateways for the operator's tools (`sharetrust invoke`, `sharetrust doctor`).
 
 FC 3.0 (alibabacloud_fc20230330, what s.yaml deploys: functions without a service) and FC 2.0 (aliyun-fc2,
-functions under a service). Both SDKs are the `operator` extra: the functions never import them, and a
-missing one is an `OperatorSdkMissing` saying what to install.
+functions under a service). The FC 3.0 SDK is a runtime dependency too: a central deployment's timer
+reconcile invokes its own function once per member account (sharetrust.fan_out). aliyun-fc2 is the
+`operator` extra only; a missing SDK is an `OperatorSdkMissing` saying what to install.
 """
 
 from __future__ import annotations
@@ -142,6 +143,21 @@ class FunctionComputeGateway:
             found.get("x-fc-error-type"),
             _decoded_tail(found.get("x-fc-log-result")),
         )
+
+    def invoke_async(self, name: str, payload: bytes, qualifier: str = "LATEST") -> str:
+        """Queue an asynchronous invocation (FC answers 202 at once: the function runs later, with its own
+        timeout and the function's async retries); returns FC's request id."""
+        from alibabacloud_fc20230330 import models
+
+        client = self._client()
+
+        def attempt() -> Any:
+            request = models.InvokeFunctionRequest(body=io.BytesIO(payload), qualifier=qualifier)
+            headers = models.InvokeFunctionHeaders(x_fc_invocation_type="Async")
+            return client.invoke_function_with_options(name, request, headers, self._session.runtime())
+
+        response = self._session.call("Fc:InvokeFunction", attempt)
+        return str({k.lower(): v for k, v in (response.headers or {}).items()}.get("x-fc-request-id", ""))
 
     def _invoke_runtime(self) -> Any:
         runtime = self._session.runtime()
