@@ -34,6 +34,7 @@ from sharetrust.events import (
     removes_access,
 )
 from sharetrust.model import ROLE_FOR_KIND, EncryptedResource, ResourceKind, is_account_uid
+from sharetrust.plan.capacity import DirectoryCover
 from sharetrust.plan.desired import desired_role
 from sharetrust.plan.role_plan import PlanSettings
 from sharetrust.refusals import unfixable
@@ -252,7 +253,7 @@ class Engine:
         urgent = frozenset(t for s in signals for t in s.added_targets if is_account_uid(t))
         lock = RoleLock(self.ram, self.session.deadline, note=self._lock_note) if self.settings.lock_roles else None
         plan_settings = PlanSettings(self.settings.service_key_policy, trust_max_chars=self.settings.trust_max_chars)
-        converger = RoleConverger(self.ram, plan_settings, lock)
+        converger = RoleConverger(self.ram, plan_settings, lock, cover=self._cover_reader(summary))
         for kind in KINDS:
             if kind not in kinds:
                 continue
@@ -328,6 +329,32 @@ class Engine:
     def _broken(self, summary: Summary, **entry: Any) -> None:
         summary.broken_shares.append(entry)
         self.log.decide("broken-share", **entry)
+
+    def _cover_reader(self, summary: Summary) -> Callable[[], DirectoryCover | None] | None:
+        """SHARETRUST_COVER_WITH_DIRECTORY: the sharer's own directory, read (once) only when sharees do
+        not fit; None when the setting is off. An account that is no directory's master has none to use."""
+        mode = self.settings.cover_with_directory
+        if mode == "off":
+            return None
+        read: list[DirectoryCover | None] = []
+
+        def cover() -> DirectoryCover | None:
+            if not read:
+                try:
+                    paths = ResourceManagerGateway(self.session).member_paths()
+                except CloudError as failed:
+                    warning = (
+                        f"SHARETRUST_COVER_WITH_DIRECTORY: the directory's members were not read: {failed.one_line()}"
+                    )
+                    summary.warnings.append(warning)
+                    read.append(None)
+                    return None
+                folder_of = {uid: path.rsplit("/", 1)[0] for uid, path in paths.items() if "/" in path}
+                directory = next(iter(folder_of.values()), "").split("/")[0]
+                read.append(DirectoryCover(mode, directory, folder_of) if directory else None)
+            return read[0]
+
+        return cover
 
     def _lock_note(self, message: str) -> None:
         self.log.decide("lock", message=message)

@@ -67,6 +67,10 @@ class Settings:
     # With a member role, the timer's reconcile invokes its own function once per member account,
     # asynchronously (sharetrust.fan_out); off: the timer reconciles the central account only.
     member_fan_out: bool = True
+    # Cover account sharees left out by the trust-policy limit that are members of the sharer's own
+    # resource directory with one directory statement ("directory") or the folders they are in ("folder").
+    # Off by default: such a statement trusts every account in the directory or folder.
+    cover_with_directory: Literal["off", "directory", "folder"] = "off"
 
     @staticmethod
     def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
@@ -102,6 +106,10 @@ class Settings:
         member_role = env.get("SHARETRUST_MEMBER_ROLE", "").strip() or None
         if member_role is not None and not _ROLE_NAME.fullmatch(member_role):
             raise SettingsError(f"SHARETRUST_MEMBER_ROLE must be a RAM role name, got {member_role!r}")
+        cover = env.get("SHARETRUST_COVER_WITH_DIRECTORY", "").strip().lower() or "off"
+        cover = "off" if cover == "false" else cover
+        if cover not in ("off", "directory", "folder"):
+            raise SettingsError(f"SHARETRUST_COVER_WITH_DIRECTORY must be off, directory or folder, got {cover!r}")
         return Settings(
             dry_run=_flag(env, "SHARETRUST_DRY_RUN", False),
             retry_failed_shares=_flag(env, "SHARETRUST_RETRY_FAILED_SHARES", False),
@@ -117,4 +125,5 @@ class Settings:
             audit_logstore=(project, logstore) if audit else None,
             member_role=member_role,
             member_fan_out=_flag(env, "SHARETRUST_MEMBER_FAN_OUT", True),
+            cover_with_directory=cover,  # type: ignore[arg-type]
         )

@@ -17,6 +17,7 @@ from sharetrust.apply.role_lock import LockTimeout, RoleLock
 from sharetrust.cloud.errors import AlreadyExists, CloudError
 from sharetrust.cloud.ram import RamGateway
 from sharetrust.model import POLICY_FOR_KIND, ROLE_FOR_KIND, ResourceKind
+from sharetrust.plan.capacity import DirectoryCover
 from sharetrust.plan.desired import DesiredRole
 from sharetrust.plan.role_plan import PlanSettings, RolePlan, RoleSnapshot, plan_role_changes
 
@@ -95,8 +96,11 @@ class RoleConverger:
         *,
         max_attempts: int = 5,
         sleep: Callable[[float], None] = time.sleep,
+        cover: Callable[[], DirectoryCover | None] | None = None,
     ) -> None:
         self._ram = ram
+        # SHARETRUST_COVER_WITH_DIRECTORY: the sharer's directory, read only when sharees are left out.
+        self._cover = cover
         self._settings = settings
         self._lock = lock
         self._max_attempts = max_attempts
@@ -104,7 +108,14 @@ class RoleConverger:
         self._random = random.Random()
 
     def plan(self, kind: ResourceKind, target: Target) -> RolePlan:
-        return plan_role_changes(read_role(self._ram, kind), target.desired, self._settings, prune=target.prune)
+        current = read_role(self._ram, kind)
+        plan = plan_role_changes(current, target.desired, self._settings, prune=target.prune)
+        if self._cover is not None and any(p.startswith("account:") for p in plan.left_out):
+            cover = self._cover()
+            if cover is not None:
+                desired = replace(target.desired, cover=cover)
+                plan = plan_role_changes(current, desired, self._settings, prune=target.prune)
+        return plan
 
     def converge(self, kind: ResourceKind, target_of: Callable[[bool], Target]) -> RoleOutcome:
         """`target_of(fresh)` gives the target; `fresh=True` asks for facts re-read under the lock."""

@@ -35,15 +35,20 @@ class ResourceManagerGateway:
 
     def member_accounts(self) -> list[str]:
         """Every member account of the caller's resource directory (the caller must be its master)."""
+        return list(self.member_paths())
+
+    def member_paths(self) -> dict[str, str]:
+        """Every member account of the caller's resource directory → its ResourceDirectoryPath
+        (`<rd-id>/<root-folder-id>/.../<folder-id>/<uid>`), as ListAccounts returns them."""
         from alibabacloud_resourcemanager20200331 import models
 
-        found: list[str] = []
+        found: dict[str, str] = {}
         page = 1
         while True:
             request = models.ListAccountsRequest(page_number=page, page_size=PAGE)
             body = self._session.pop("ResourceManager:ListAccounts", self._client().list_accounts_with_options, request)
             accounts = body.body.accounts.account if body.body.accounts and body.body.accounts.account else []
-            found += [str(a.account_id) for a in accounts]
+            found.update((str(a.account_id), str(a.resource_directory_path or "")) for a in accounts)
             if page * PAGE >= int(body.body.total_count or 0) or not accounts:
                 return found
             page += 1

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
-from sharetrust.plan.trust_policy import ECS_SERVICE, TrustPolicy
+from sharetrust.plan.trust_policy import ECS_SERVICE, TrustPolicy, folder_pattern
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,40 @@ def _take(fitted: TrustPolicy, candidate: TrustPolicy, limit: int, left_out: lis
         return candidate
     left_out.append(name)
     return fitted
+
+
+@dataclass(frozen=True)
+class DirectoryCover:
+    """The sharer's own resource directory, to cover member sharees that do not fit with one directory
+    statement or the smallest folder statements (SHARETRUST_COVER_WITH_DIRECTORY). Such a statement
+    trusts every account in that directory or folder, shared with or not."""
+
+    mode: Literal["directory", "folder"]
+    directory_id: str
+    # member UID → the RD path of the folder it is in (`<rd-id>/<root-folder-id>/.../<folder-id>`)
+    folder_of: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Covering:
+    directories: frozenset[str]
+    folder_patterns: frozenset[str]
+    covered: frozenset[str]  # every member account those statements trust: no principal of its own needed
+
+
+def covering(left_out: Iterable[str], cover: DirectoryCover) -> Covering:
+    """The statements that cover the left-out accounts that are members of the directory: the directory
+    itself, or (folder) the folders they are in, minus any folder below another one chosen."""
+    stranded = sorted(uid for uid in set(left_out) if uid in cover.folder_of)
+    if not stranded:
+        return Covering(frozenset(), frozenset(), frozenset())
+    if cover.mode == "directory":
+        return Covering(frozenset({cover.directory_id}), frozenset(), frozenset(cover.folder_of))
+    folders = {cover.folder_of[uid] for uid in stranded}
+    chosen = {f for f in folders if not any(f.startswith(other + "/") for other in folders if other != f)}
+
+    def under(path: str) -> bool:
+        return any(path == f or path.startswith(f + "/") for f in chosen)
+
+    covered = frozenset(uid for uid, path in cover.folder_of.items() if under(path))
+    return Covering(frozenset(), frozenset(folder_pattern(f) for f in chosen), covered)

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sharetrust.model import EncryptedResource, KeyRef, ResourceKind, ShareTarget
+from sharetrust.plan.capacity import DirectoryCover
 from sharetrust.plan.trust_policy import folder_pattern
 
 
@@ -26,6 +27,8 @@ class DesiredRole:
     excluded: tuple[str, ...] = ()
     # When each account was last shared with (ISO 8601): the most recent come first when not all fit.
     recency: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # Set only when the sharees do not all fit and SHARETRUST_COVER_WITH_DIRECTORY is on (plan/capacity.py).
+    cover: DirectoryCover | None = field(default=None, compare=False, hash=False)
 
     @property
     def cmks(self) -> frozenset[KeyRef]:

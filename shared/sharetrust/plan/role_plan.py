@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from sharetrust.model import POLICY_FOR_KIND, ROLE_FOR_KIND, SERVICE_KEY_POLICY, KeyRef
-from sharetrust.plan.capacity import fit_trust
+from sharetrust.plan.capacity import DirectoryCover, Fitted, covering, fit_trust
 from sharetrust.plan.desired import DesiredRole
 from sharetrust.plan.permission_policy import (
     POLICY_DOCUMENT_MAX_BYTES,
@@ -149,14 +149,17 @@ def plan_role_changes(
                     f"limit of {settings.trust_max_chars} characters; not rewriting it",
                 ),
             )
+        if desired.cover is not None:
+            fitted = _covered(fitted, base, desired, desired.cover, before, settings, warnings)
         after, left_out = fitted.trust, fitted.left_out
         shown = ", ".join(left_out[:10]) + (f" and {len(left_out) - 10} more" if len(left_out) > 10 else "")
         # Retrying cannot help, so this is a warning, not a failed invocation.
-        warnings.append(
-            f"{role_name}: {len(left_out)} sharee(s) left out, over RAM's trust-policy limit of "
-            f"{settings.trust_max_chars} characters: {shown}. Share with a resource directory or folder "
-            "instead: one statement covers all its members."
-        )
+        if left_out:
+            warnings.append(
+                f"{role_name}: {len(left_out)} sharee(s) left out, over RAM's trust-policy limit of "
+                f"{settings.trust_max_chars} characters: {shown}. Share with a resource directory or folder "
+                "instead: one statement covers all its members."
+            )
     trust_text = after.render()
     trust_changes = before is None or not before.same_meaning(after)
     policy_text = render_key_policy(desired.keys)
@@ -209,6 +212,42 @@ def plan_role_changes(
         warnings=tuple(warnings),
         left_out=left_out,
     )
+
+
+def _covered(
+    fitted: Fitted,
+    base: TrustPolicy,
+    desired: DesiredRole,
+    cover: DirectoryCover,
+    before: TrustPolicy | None,
+    settings: PlanSettings,
+    warnings: list[str],
+) -> Fitted:
+    """Fit again with the left-out member sharees covered by directory or folder statements, their own
+    principals dropped; kept only when every covering statement fits (else the members would lose access)."""
+    stranded = [p.removeprefix("account:") for p in fitted.left_out if p.startswith("account:")]
+    extra = covering(stranded, cover)
+    if not extra.covered:
+        return fitted
+    again = fit_trust(
+        base,
+        desired.accounts - extra.covered,
+        desired.directories | extra.directories,
+        desired.folder_patterns | extra.folder_patterns,
+        trusted=(before.accounts if before else frozenset()) & desired.accounts,
+        urgent=desired.urgent,
+        limit=settings.trust_max_chars,
+        recency=desired.recency,
+    )
+    statements = {f"directory:{d}" for d in extra.directories} | {f"folder:{f}" for f in extra.folder_patterns}
+    if again is None or statements & set(again.left_out):
+        return fitted
+    what = ", ".join(sorted(statements))
+    warnings.append(
+        f"{ROLE_FOR_KIND[desired.kind]}: {len(stranded)} member sharee(s) over the trust-policy limit covered by "
+        f"{what} (SHARETRUST_COVER_WITH_DIRECTORY={cover.mode}): it trusts every account in it, shared with or not"
+    )
+    return again
 
 
 def _keep_existing(desired: DesiredRole, trust: TrustPolicy, granted: frozenset[str]) -> DesiredRole:
