@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from sharetrust.cloud.credentials import Credentials
 from sharetrust.cloud.endpoints import Endpoints
 from sharetrust.cloud.errors import DEADLINE_EXCEEDED, TRANSPORT_ERROR, CloudError
+from sharetrust.cloud.transport import share_sdk_connections
 from sharetrust.deadline import DEFAULT_SECONDS, Deadline
 
 T = TypeVar("T")
@@ -92,6 +93,7 @@ class CloudSession:
         key = (product, region)
         with self._lock:
             if key not in self._clients:
+                share_sdk_connections()  # one HTTP/TLS setup per process, not one per host (transport.py)
                 self._clients[key] = factory(self.pop_config(product, region))
             return self._clients[key]  # type: ignore[no-any-return]
 

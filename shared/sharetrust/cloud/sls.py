@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from sharetrust.cloud.errors import NotFound
 from sharetrust.cloud.session import USER_AGENT, CloudSession
+from sharetrust.cloud.transport import shared_adapter
 
 PULL_COUNT = 1000
 PUT_BATCH = 4096  # PutLogs takes at most 4096 logs a call
@@ -55,6 +56,9 @@ def _bounded_http(cloud: CloudSession) -> Any:
 
     http = BoundedSession()
     http.trust_env = cloud.endpoints.override is None
+    # The process's one adapter (pools, TLS context), shared with the POP clients and kept across invocations.
+    http.mount("https://", shared_adapter())
+    http.mount("http://", shared_adapter())
     return http
 
 
