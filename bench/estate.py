@@ -47,21 +47,32 @@ def key_id(n: int) -> str:
 
 @dataclass(frozen=True)
 class Estate:
-    """`images` encrypted images over `keys` keys; image i is shared with sharees [0, shared_with(i))."""
+    """`images` encrypted images over `keys` keys; image i is shared with sharees [0, shared_per_image).
+
+    With several `regions`, image n and its snapshot live in region n mod len(regions), and key k in
+    region k mod len(regions), so every image's key is in its own region (`keys` a multiple of them)."""
 
     images: int
     keys: int = 1
     sharees: int = 1
     shared_per_image: int = 0  # sharees each image is already shared with (sharees 0..n-1)
+    regions: tuple[str, ...] = (HZ,)
+
+    def key_of(self, n: int) -> int:
+        """The key encrypting image n's snapshot: one of its region's keys, in turn."""
+        spread = len(self.regions)
+        return (n // spread) % max(1, self.keys // spread) * spread + n % spread
 
     def seed(self) -> dict[str, Any]:
         images, snapshots = [], []
         for n in range(self.images):
             snap = f"s-bench{n:06d}"
-            snapshots.append({"id": snap, "region": HZ, "encrypted": True, "kms_key_id": key_id(n % self.keys)})
+            region = self.regions[n % len(self.regions)]
+            key = key_id(self.key_of(n))
+            snapshots.append({"id": snap, "region": region, "encrypted": True, "kms_key_id": key})
             image: dict[str, Any] = {
                 "id": image_id(n),
-                "region": HZ,
+                "region": region,
                 "name": f"img{n}",
                 "disks": [{"snapshot_id": snap}],
             }
@@ -70,13 +81,15 @@ class Estate:
             images.append(image)
         return {
             "settings": {"share_check": "role-exists"},
-            "regions": list(REGIONS),
+            "regions": list(dict.fromkeys([*REGIONS, *self.regions])),
             "accounts": [
                 {
                     "uid": SHARER,
                     "name": "sharer",
                     "access_keys": [{"id": AK[0], "secret": AK[1]}],
-                    "kms_keys": [{"id": key_id(k), "region": HZ} for k in range(self.keys)],
+                    "kms_keys": [
+                        {"id": key_id(k), "region": self.regions[k % len(self.regions)]} for k in range(self.keys)
+                    ],
                     "snapshots": snapshots,
                     "images": images,
                     "roles": [
@@ -94,11 +107,11 @@ class Estate:
         return lc
 
 
-def environ(lc: LocalCloud, **extra: str) -> dict[str, str]:
+def environ(lc: LocalCloud, regions: tuple[str, ...] = REGIONS, **extra: str) -> dict[str, str]:
     """What sharetrust needs to act as the sharer against this local cloud (as the e2e tests set it)."""
     return {
         "SHARETRUST_ENDPOINT": lc.url,
-        "SHARETRUST_REGIONS": ",".join(REGIONS),
+        "SHARETRUST_REGIONS": ",".join(regions),
         "ALIBABA_CLOUD_ACCESS_KEY_ID": AK[0],
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET": AK[1],
         **extra,
