@@ -441,6 +441,7 @@ def test_under_deploys_own_policy_the_probe_passes_and_doctor_finds_the_policy_c
     filled = template_path.read_text(encoding="utf-8")
     for name, value in {
         "AccountId": SHARER,
+        "Region": HZ,
         "TrailProject": "trail-project",
         "TrailLogstore": "actiontrail_sharetrust-trail",
         "AuditProject": "security-audit",

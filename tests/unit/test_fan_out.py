@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from sharetrust.doctor.checks import policy_matches
 from sharetrust.fan_out import (
     BadMemberRequest,
     FunctionAddress,
@@ -74,3 +76,14 @@ def test_one_failed_invocation_does_not_stop_the_others() -> None:
     assert invoked == ["1", "3"] and failed == {"2": "throttled"}
     with pytest.raises(RuntimeError):
         invoke_each(["2"], invoke, lambda e: None)  # an unexpected error is not swallowed
+
+
+def test_doctor_compares_the_fan_out_statements_region() -> None:
+    template = (Path(__file__).resolve().parents[2] / "deploy" / "function-policy.json").read_text(encoding="utf-8")
+    known = {"AccountId": UID, "Region": "cn-hangzhou", "TrailProject": "p", "TrailLogstore": "l"}
+    filled = template
+    for name, value in {**known, "AuditProject": "a", "AuditLogstore": "b", "MemberRole": "m"}.items():
+        filled = filled.replace("${" + name + "}", value)
+    assert "acs:fc:cn-hangzhou:" + UID + ":functions/sharetrust-reconcile" in filled
+    assert policy_matches(filled, template, known)
+    assert not policy_matches(filled.replace("acs:fc:cn-hangzhou:", "acs:fc:cn-shanghai:"), template, known)

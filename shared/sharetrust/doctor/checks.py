@@ -152,7 +152,7 @@ _PLACEHOLDER = re.compile(r"\$\{([A-Za-z]+)\}")
 
 def policy_matches(actual: str, template: str, parameters: dict[str, str]) -> bool:
     """Whether a deployed policy document is deploy/'s template filled in. `${Name}` placeholders take
-    `parameters` where known (the account, the trail's project and logstore); any other placeholder (the
+    `parameters` where known (the account, the region, the trail's project and logstore); any other placeholder (the
     audit logstore, the member role: settings of the functions, not of the operator) matches any value."""
 
     def known(match: re.Match[str]) -> str:
@@ -422,7 +422,12 @@ def _policy_document_check(facts: Facts, name: str) -> Check:
             "run doctor from the repository (or pass --deploy DIR) to compare it",
         )
     project, logstore = project_and_logstores(facts)
-    parameters = {"AccountId": facts.account, "TrailProject": project or "", "TrailLogstore": logstore or ""}
+    parameters = {
+        "AccountId": facts.account,
+        "Region": facts.region,
+        "TrailProject": project or "",
+        "TrailLogstore": logstore or "",
+    }
     if policy_matches(facts.function_policy, facts.expected_policy, parameters):
         return Check(name, "PASS", f"attached; its default version is {facts.expected_policy_source}")
     return Check(
