@@ -41,6 +41,7 @@ from sharetrust.refusals import unfixable
 from sharetrust.report import DecisionLog, Summary, change_records, role_decision
 from sharetrust.settings import Settings, SettingsError
 from sharetrust.truth.reader import AccountFacts, FailedShare, TruthReader
+from sharetrust.truth.scope import Scope, scope_of
 
 KINDS: tuple[ResourceKind, ...] = ("image", "snapshot")
 
@@ -226,9 +227,19 @@ class Engine:
 
         `everywhere`: every region matters (a reconcile), not only the events' regions.
         """
-        regions, skipped = self._regions(need_all=bool(pruning) or everywhere)
+        # An add-only batch plans additively, so it reads only what its events name; a removal or a
+        # reconcile decides on absence and reads everything.
+        scope = None if pruning or everywhere else scope_of(signals)
+        if scope is None:
+            regions, skipped = self._regions(need_all=bool(pruning) or everywhere)
+        else:
+            regions, skipped = self._scoped_regions(scope)
         reader = self._reader(regions, skipped)
-        facts = reader.read(frozenset(kinds))
+
+        def read() -> AccountFacts:
+            return reader.read(frozenset(kinds)) if scope is None else reader.read_named(scope)
+
+        facts = read()
         summary.resources_inspected += facts.inspected
         for association in facts.refused:
             code, remedy = unfixable(association.message) or (
@@ -254,6 +265,10 @@ class Engine:
         lock = RoleLock(self.ram, self.session.deadline, note=self._lock_note) if self.settings.lock_roles else None
         plan_settings = PlanSettings(self.settings.service_key_policy, trust_max_chars=self.settings.trust_max_chars)
         converger = RoleConverger(self.ram, plan_settings, lock, cover=self._cover_reader(summary))
+        if scope is not None:
+            # An addition of a kind nothing named has adds nothing (a share named by id alone may hold
+            # either kind): its role need not even be read.
+            kinds &= {r.kind for r in facts.resources} | {p.kind for p in pending}
         for kind in KINDS:
             if kind not in kinds:
                 continue
@@ -262,7 +277,7 @@ class Engine:
                 current = facts
                 if fresh:
                     reader.forget()
-                    current = reader.read(frozenset(kinds))
+                    current = read()
                 desired = replace(
                     desired_role(
                         kind,
@@ -294,6 +309,15 @@ class Engine:
             self._report(outcome, signals, [r for r in facts.resources if r.kind == kind], summary)
             if outcome.error is None:
                 self._follow_up(kind, facts.failed_shares + pending, summary)
+
+    def _scoped_regions(self, scope: Scope) -> tuple[list[str], dict[str, str]]:
+        """The events' own regions (no region list needed), less those SHARETRUST_REGIONS leaves out."""
+        configured = set(self.settings.regions)
+        named = sorted(scope.regions)
+        if not configured:
+            return named, {}
+        skipped = {region: "not read: not in SHARETRUST_REGIONS" for region in named if region not in configured}
+        return [region for region in named if region in configured], skipped
 
     def _regions(self, *, need_all: bool) -> tuple[list[str], dict[str, str]]:
         """The regions to read, and those left out on purpose. A removal needs every region the account

@@ -58,7 +58,9 @@ def test_a_batch_touching_one_role_writes_it_once(lc: LocalCloud) -> None:
     assert writes["Ram:UpdateRole"] == 1
     assert writes["Ram:CreatePolicyVersion"] + writes["Ram:CreatePolicy"] - writes["Ram:DeletePolicy"] <= 1
     calls = lc.requests.counts(since=mark)
-    assert calls["Ecs:DescribeImages"] == 2  # one per region for the whole batch, not one per event
+    # One for the whole batch (the named images, in the events' one region), not one per event.
+    assert calls["Ecs:DescribeImages"] == 1
+    assert calls["Ecs:DescribeImageSharePermission"] == 2  # one per named image
     for uid in [*SHAREES, SHAREE]:
         resource = "m-cmk0002" if uid == SHAREE else "m-cmk0001"
         assert usable(lc, uid, resource), can_use(lc.cloud, uid, resource).reason

@@ -30,21 +30,22 @@ def seed() -> dict[str, Any]:
     return seed
 
 
-def share_with_everyone(lc: LocalCloud) -> None:
+def share_with_everyone(lc: LocalCloud) -> str:
     share_id = create_share(lc, "crowd", [("Image", "m-cmk0001")], CROWD[:5])
     for start in range(5, len(CROWD), 5):  # Resource Sharing takes 5 targets a call
         sharing(lc).associate_resource_share(
             rs_models.AssociateResourceShareRequest(resource_share_id=share_id, targets=CROWD[start : start + 5])
         )
+    return share_id
 
 
-def event_for(uid: str) -> str:
+def event_for(uid: str, share_id: str) -> str:
     return json.dumps(
         {
             **FORGED,
             "eventName": "AssociateResourceShare",
             "serviceName": "ResourceManager",
-            "requestParameters": {"ResourceShareId": "rs-crowd", "Targets.1": uid},
+            "requestParameters": {"ResourceShareId": share_id, "Targets.1": uid},
         }
     )
 
@@ -58,9 +59,9 @@ def trust(lc: LocalCloud) -> str:
 
 
 def test_the_events_sharee_gets_access_and_who_is_left_out_is_reported(lc: LocalCloud) -> None:
-    share_with_everyone(lc)
+    share_id = share_with_everyone(lc)
     urgent = CROWD[-1]
-    summary = sharetrust(lc, event_for(urgent))
+    summary = sharetrust(lc, event_for(urgent, share_id))
     assert summary.ok, summary.errors  # over capacity is a warning: retrying cannot help
     assert usable(lc, urgent, "m-cmk0001")
     trusted = TrustPolicy.parse(trust(lc)).accounts
@@ -69,15 +70,15 @@ def test_the_events_sharee_gets_access_and_who_is_left_out_is_reported(lc: Local
     assert role["writes"] and not role["error"]
     (warning,) = [w for w in summary.warnings if "left out" in w]
     assert f"{len(CROWD) - len(trusted)} sharee(s) left out" in warning and "resource directory or folder" in warning
-    again = sharetrust(lc, event_for(urgent))
+    again = sharetrust(lc, event_for(urgent, share_id))
     assert again.ok and again.roles[0]["writes"] == []  # converged as far as it fits: no rewrite each time
 
 
 def test_a_length_refusal_by_ram_shrinks_the_plan(lc: LocalCloud) -> None:
-    share_with_everyone(lc)
+    share_id = share_with_everyone(lc)
     mark = lc.requests.mark()
     # sharetrust believes RAM takes 12,000 characters; the local cloud, like RAM, refuses past 4,096.
-    summary = sharetrust(lc, event_for(CROWD[0]), SHARETRUST_TRUST_POLICY_MAX_CHARS="12000")
+    summary = sharetrust(lc, event_for(CROWD[0], share_id), SHARETRUST_TRUST_POLICY_MAX_CHARS="12000")
     assert summary.ok, summary.errors
     refusals = [e.code for e in lc.requests.entries()[mark:] if e.action in ("UpdateRole", "CreateRole") and e.code]
     assert refusals and all(code.endswith("AssumeRolePolicyDocument.Length") for code in refusals)

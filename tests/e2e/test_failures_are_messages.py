@@ -246,7 +246,7 @@ def test_on_a_terminal_the_scan_shows_progress_and_clears_it(lc: LocalCloud, tmp
                 break
             shown += chunk
     assert process.returncode == 0 and json.loads(stdout)["ok"] is True
-    assert b"sharetrust: read cn-hangzhou (1/2 regions)" in shown
+    assert b"sharetrust: read cn-hangzhou (1/1 regions)" in shown  # an add reads only its event's region
     assert shown.endswith(b"\r\x1b[K")  # cleared: the terminal is left as it was
 
 

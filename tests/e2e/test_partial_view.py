@@ -11,7 +11,7 @@ import pytest
 
 from localcloud import LocalCloud
 from localcloud.faults import FaultRule
-from sharetrust.entry import run
+from sharetrust.entry import reconcile, run
 from sharetrust.report import Summary
 from tests.e2e.conftest import modify_share, sharer_environ, trusted_accounts, two_region_seed, usable
 from tests.e2e.test_safety import FORGED
@@ -41,7 +41,8 @@ def shared_in_two_regions(lc: LocalCloud) -> LocalCloud:
     """SHAREE uses a cn-hangzhou image, OUTSIDER a cn-shanghai one; sharetrust converged both."""
     modify_share(lc, HZ, "m-cmk0001", add=SHAREE)
     modify_share(lc, SH, "m-sh00001", add=OUTSIDER)
-    assert sharetrust(lc, event(1, "m-cmk0001", add=SHAREE)).ok
+    # An add reads only what its event names, so a reconcile converges both regions.
+    assert reconcile(environ=sharer_environ(lc), log_stream=io.StringIO()).ok
     assert usable(lc, SHAREE, "m-cmk0001") and usable(lc, OUTSIDER, "m-sh00001")
     return lc
 

@@ -58,6 +58,18 @@ class ResourceSharingGateway:
             token = body.next_token or None
             if not token:
                 break
+        return self._with_associations(region, shares)
+
+    def shares(self, region: str, share_ids: list[str]) -> list[ShareRecord]:
+        """These shares of the account, with their associations (a share of another account has none:
+        ListResourceShareAssociations answers for the caller's own shares only)."""
+        return self._with_associations(region, [(sid, "") for sid in sorted(set(share_ids))])
+
+    def shares_holding(self, region: str, resource_id: str) -> list[str]:
+        """The ids of the account's shares that hold (or held, or failed to take) this resource."""
+        return sorted({a.share_id for a in self._associations(region, [], "Resource", resource_id)})
+
+    def _with_associations(self, region: str, shares: list[tuple[str, str]]) -> list[ShareRecord]:
         by_share: dict[str, dict[str, list[AssociationRecord]]] = {
             sid: {"Resource": [], "Target": []} for sid, _ in shares
         }
@@ -70,14 +82,20 @@ class ResourceSharingGateway:
             for sid, name in shares
         ]
 
-    def _associations(self, region: str, share_ids: list[str], kind: str) -> list[AssociationRecord]:
+    def _associations(
+        self, region: str, share_ids: list[str], kind: str, resource_id: str | None = None
+    ) -> list[AssociationRecord]:
         from alibabacloud_resourcesharing20200110 import models
 
         found: list[AssociationRecord] = []
         token: str | None = None
         while True:
             request = models.ListResourceShareAssociationsRequest(
-                association_type=kind, resource_share_ids=share_ids, max_results=PAGE, next_token=token
+                association_type=kind,
+                resource_share_ids=share_ids or None,
+                resource_id=resource_id,
+                max_results=PAGE,
+                next_token=token,
             )
             body = self._session.pop(
                 "ResourceSharing:ListResourceShareAssociations",

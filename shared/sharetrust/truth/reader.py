@@ -1,5 +1,6 @@
-"""What is shared now: every encrypted image and snapshot of the account that someone can see,
-with its keys and its sharees, read fresh from ECS, Resource Sharing, KMS and ResourceManager.
+"""What is shared now: every encrypted image and snapshot of the account that someone can see (`read`,
+for removals and reconcile), or only those an add-only batch names (`read_named`), with its keys and
+its sharees, read fresh from ECS, Resource Sharing, KMS and ResourceManager.
 
 The event is only a hint of *which* role to look at; who gets trust is decided here, so a forged
 or stale event can never widen access (the Cloud Custodian lesson: re-fetch the truth).
@@ -19,6 +20,7 @@ from sharetrust.cloud.kms import KmsGateway
 from sharetrust.cloud.resourcemanager import ResourceManagerGateway
 from sharetrust.cloud.resourcesharing import ResourceSharingGateway, ShareRecord
 from sharetrust.model import EncryptedResource, InvalidShareTarget, KeyRef, ResourceKind, ShareTarget, target_kind
+from sharetrust.truth.scope import RegionScope, Scope
 
 LIVE = ("Associated", "Associating")
 REGIONS_AT_ONCE = 4
@@ -69,10 +71,13 @@ class AccountFacts:
     unread: dict[str, str] = field(default_factory=dict)
     failed_regions: set[str] = field(default_factory=set)
 
+    # Only what the events name was read (an add-only batch): never a ground for a removal.
+    scoped: bool = False
+
     @property
     def complete(self) -> bool:
         """Whether every place that could still need access was read: the only ground for a removal."""
-        return not self.unread
+        return not self.unread and not self.scoped
 
     def resource(self, resource_id: str) -> EncryptedResource | None:
         return next((r for r in self.resources if r.id == resource_id), None)
@@ -82,6 +87,17 @@ class AccountFacts:
         self.failed_shares += region.failed_shares
         self.inspected += region.inspected
         self.refused += region.refused
+
+
+def _live_resources(shares: list[ShareRecord], entity_type: str, *, refused_for_role: bool = False) -> set[str]:
+    """Resources of a type the shares hold (and, with `refused_for_role`, failed to take for want of the role)."""
+    return {
+        a.entity_id
+        for s in shares
+        for a in s.resources
+        if a.entity_type == entity_type
+        and (a.status in LIVE or (refused_for_role and _failed_for_role(a.status, a.message)))
+    }
 
 
 def _failed_for_role(status: str, message: str) -> bool:
@@ -110,32 +126,47 @@ class TruthReader:
         self._ecs, self._kms, self._sharing, self._manager = ecs, kms, sharing, manager
         self._keys: dict[tuple[str, str], KeyRef] = {}
         self._facts: dict[frozenset[str], AccountFacts] = {}
+        self._scoped: AccountFacts | None = None
 
     def read(self, kinds: frozenset[ResourceKind]) -> AccountFacts:
+        """Every shared encrypted resource of `kinds` in the regions: what a removal or reconcile needs."""
         if kinds not in self._facts:
-            facts = AccountFacts(self.account_uid, unread=dict(self.skipped))
-            done = 0
-            # Regions are independent: read side by side, a bounded few at a time (the session's calls
-            # and clients are thread-safe; each region's facts are its own until absorbed, in order).
-            with ThreadPoolExecutor(max(1, min(REGIONS_AT_ONCE, len(self.regions)))) as pool:
-                parts = [(region, pool.submit(self._read_whole_region, region, kinds)) for region in self.regions]
-                for region, future in parts:
-                    part = future.result()
-                    done += 1
-                    self.progress(f"read {region} ({done}/{len(self.regions)} regions)")
-                    if isinstance(part, CloudError):
-                        # One region failing does not stop the others; its access is never pruned.
-                        facts.unread[region] = f"reading {region} failed: {part.one_line()}"
-                        facts.failed_regions.add(region)
-                    else:
-                        facts.absorb(part)
-            self._facts[kinds] = facts
+            self._facts[kinds] = self._read_regions(lambda region, part: self._read_region(region, kinds, part))
         return self._facts[kinds]
 
-    def _read_whole_region(self, region: str, kinds: frozenset[ResourceKind]) -> AccountFacts | CloudError:
+    def read_named(self, scope: Scope) -> AccountFacts:
+        """Only what `scope` names (an add-only batch): the facts are partial, so nothing is pruned on them."""
+        if self._scoped is None:
+            facts = self._read_regions(lambda region, part: self._read_named_region(region, scope, part))
+            facts.scoped = True
+            self._scoped = facts
+        return self._scoped
+
+    def _read_regions(self, read_region: Callable[[str, AccountFacts], None]) -> AccountFacts:
+        facts = AccountFacts(self.account_uid, unread=dict(self.skipped))
+        done = 0
+        # Regions are independent: read side by side, a bounded few at a time (the session's calls
+        # and clients are thread-safe; each region's facts are its own until absorbed, in order).
+        with ThreadPoolExecutor(max(1, min(REGIONS_AT_ONCE, len(self.regions)))) as pool:
+            parts = [(region, pool.submit(self._read_whole_region, region, read_region)) for region in self.regions]
+            for region, future in parts:
+                part = future.result()
+                done += 1
+                self.progress(f"read {region} ({done}/{len(self.regions)} regions)")
+                if isinstance(part, CloudError):
+                    # One region failing does not stop the others; its access is never pruned.
+                    facts.unread[region] = f"reading {region} failed: {part.one_line()}"
+                    facts.failed_regions.add(region)
+                else:
+                    facts.absorb(part)
+        return facts
+
+    def _read_whole_region(
+        self, region: str, read_region: Callable[[str, AccountFacts], None]
+    ) -> AccountFacts | CloudError:
         part = AccountFacts(self.account_uid)
         try:
-            self._read_region(region, kinds, part)
+            read_region(region, part)
         except CloudError as failed:
             return failed
         return part
@@ -143,6 +174,7 @@ class TruthReader:
     def forget(self) -> None:
         """Drop cached facts so the next read is fresh (used before pruning under the role lock)."""
         self._facts.clear()
+        self._scoped = None
 
     def key(self, region: str, key_id: str) -> KeyRef:
         if (region, key_id) not in self._keys:
@@ -152,34 +184,67 @@ class TruthReader:
     def _read_region(self, region: str, kinds: frozenset[ResourceKind], facts: AccountFacts) -> None:
         shares = self._sharing.own_shares(region)
         images = self._ecs.own_images(region) if "image" in kinds else []
-        shared_snapshot_ids = {
-            a.entity_id for s in shares for a in s.resources if a.entity_type == "Snapshot" and a.status in LIVE
-        }
+        shared_snapshot_ids = _live_resources(shares, "Snapshot")
         snapshot_ids = {sid for image in images for sid in image.snapshot_ids}
         if "snapshot" in kinds:
             snapshot_ids |= shared_snapshot_ids
         snapshots = self._ecs.snapshots(region, snapshot_ids) if snapshot_ids else {}
-        folder_paths = {
+        by_resource = self._share_targets(shares, self._folder_paths(shares))
+        self._refused(region, shares, facts)
+        if "image" in kinds:
+            for image in images:
+                self._add_image(region, image, snapshots, by_resource, facts)
+        if "snapshot" in kinds:
+            self._add_snapshots(region, sorted(shared_snapshot_ids), snapshots, by_resource, facts)
+
+    def _read_named_region(self, region: str, scope: Scope, facts: AccountFacts) -> None:
+        """The named resources, the named shares and the shares holding resources named without one."""
+        named = scope.regions.get(region, RegionScope())
+        share_ids = set(named.shares | named.whole_shares)
+        for resource_id in sorted(named.shared_resources):
+            share_ids.update(self._sharing.shares_holding(region, resource_id))
+        shares = self._sharing.shares(region, sorted(share_ids)) if share_ids else []
+        whole = [s for s in shares if s.id in named.whole_shares]
+        image_ids = named.images | _live_resources(whole, "Image", refused_for_role=True)
+        snapshot_ids = named.snapshots | _live_resources(whole, "Snapshot", refused_for_role=True)
+        images = self._ecs.own_images(region, sorted(image_ids)) if image_ids else []
+        disks = snapshot_ids | {sid for image in images for sid in image.snapshot_ids}
+        snapshots = self._ecs.snapshots(region, disks) if disks else {}
+        by_resource = self._share_targets(shares, self._folder_paths(shares))
+        self._refused(region, shares, facts)
+        for image in images:
+            self._add_image(region, image, snapshots, by_resource, facts, direct=image.id in named.image_sharees)
+        self._add_snapshots(region, sorted(snapshot_ids), snapshots, by_resource, facts)
+
+    def _folder_paths(self, shares: list[ShareRecord]) -> dict[str, str]:
+        return {
             t.entity_id: self._manager.folder_path(t.entity_id)
             for s in shares
             for t in s.targets
             if target_kind(t.entity_id) in ("folder", "root")
         }
-        by_resource = self._share_targets(shares, folder_paths)
+
+    @staticmethod
+    def _refused(region: str, shares: list[ShareRecord], facts: AccountFacts) -> None:
         for share in shares:
             for association in (*share.resources, *share.targets):
                 if association.status == "Failed" and not _failed_for_role(association.status, association.message):
                     facts.refused.append(
                         RefusedAssociation(share.id, region, association.entity_id, association.message)
                     )
-        if "image" in kinds:
-            for image in images:
-                self._add_image(region, image, snapshots, by_resource, facts)
-        if "snapshot" in kinds:
-            for snapshot_id in sorted(shared_snapshot_ids):
-                snapshot = snapshots.get(snapshot_id)
-                if snapshot is not None:
-                    self._add(facts, "snapshot", region, snapshot_id, [snapshot], {}, by_resource)
+
+    def _add_snapshots(
+        self,
+        region: str,
+        snapshot_ids: list[str],
+        snapshots: dict[str, SnapshotRecord],
+        by_resource: dict[str, list[tuple[ShareRecord, ShareTarget, str]]],
+        facts: AccountFacts,
+    ) -> None:
+        for snapshot_id in snapshot_ids:
+            snapshot = snapshots.get(snapshot_id)
+            if snapshot is not None:
+                self._add(facts, "snapshot", region, snapshot_id, [snapshot], {}, by_resource)
 
     def _share_targets(
         self, shares: list[ShareRecord], folder_paths: dict[str, str]
@@ -212,6 +277,8 @@ class TruthReader:
         snapshots: dict[str, SnapshotRecord],
         by_resource: dict[str, list[tuple[ShareRecord, ShareTarget, str]]],
         facts: AccountFacts,
+        *,
+        direct: bool = True,  # read its ECS share permissions (an add through Resource Sharing needs none)
     ) -> None:
         disks = [snapshots[s] for s in image.snapshot_ids if s in snapshots]
         if not any(d.encrypted for d in disks):
@@ -219,7 +286,7 @@ class TruthReader:
         # ECS names accounts only; anything not a UID cannot be trusted as one.
         sharees = {
             t: shared
-            for uid, shared in self._ecs.image_sharees(region, image.id).items()
+            for uid, shared in (self._ecs.image_sharees(region, image.id) if direct else {}).items()
             if (t := target_of(uid, {})) is not None
         }
         self._add(facts, "image", region, image.id, disks, sharees, by_resource)
