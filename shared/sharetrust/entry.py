@@ -7,22 +7,23 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from sharetrust.audit import AuditRow
 from sharetrust.cloud.credentials import Credentials
 from sharetrust.cloud.endpoints import Endpoints
 from sharetrust.cloud.errors import CloudError
-from sharetrust.cloud.fc import FunctionComputeGateway
-from sharetrust.cloud.resourcemanager import ResourceManagerGateway
 from sharetrust.cloud.session import CloudSession
 from sharetrust.deadline import DEFAULT_SECONDS, Deadline
 from sharetrust.engine import Engine
-from sharetrust.fan_out import BadMemberRequest, function_address, invoke_each, member_payload, member_request
 from sharetrust.model import is_account_uid
 from sharetrust.probe import is_probe, run_probe
 from sharetrust.report import DecisionLog, Summary
 from sharetrust.settings import Settings, SettingsError
+
+# Only what an event needs is imported here: the audit, the member fan-out and their gateways are
+# imported by the functions that use them (cold start, issue 10).
+if TYPE_CHECKING:
+    from sharetrust.audit import AuditRow
 
 
 class InvocationFailed(RuntimeError):
@@ -96,6 +97,8 @@ def reconcile_members(
     if made.settings.member_role is None:
         raise SettingsError("reconciling member accounts needs SHARETRUST_MEMBER_ROLE (their role name)")
     prune = made.settings.prune if prune is None else prune
+    from sharetrust.cloud.resourcemanager import ResourceManagerGateway
+
     members = ResourceManagerGateway(made.session).member_accounts()  # before the central reconcile spends the deadline
     summaries = {made.account: made.reconcile(prune=prune)}
     for number, account in enumerate(members, start=1):
@@ -157,6 +160,8 @@ def fc_handler(event: bytes | str, context: Any) -> str:
 def fc_reconcile(event: bytes | str, context: Any) -> str:
     """The timer trigger's handler: reconcile (the event carries nothing sharetrust needs), fanning out to
     the member accounts in a central deployment; a member's request from that fan-out; or the probe."""
+    from sharetrust.fan_out import BadMemberRequest, member_request
+
     if is_probe(event):
         return _probe_answer(context)
     try:
@@ -179,6 +184,10 @@ def timer_reconcile(
     settings = made.settings
     if settings.member_role is None or not settings.member_fan_out:
         return made.reconcile(prune=settings.prune)
+    from sharetrust.cloud.fc import FunctionComputeGateway
+    from sharetrust.cloud.resourcemanager import ResourceManagerGateway
+    from sharetrust.fan_out import function_address, invoke_each, member_payload
+
     env = os.environ if environ is None else environ
     address = function_address(context, env, settings.home_region)
     invoked: list[str] = []
@@ -220,6 +229,8 @@ def reconcile_member(
     made = engine(context=context, environ=environ, log_stream=log_stream)
     if made.settings.member_role is None:
         return _refused(f"refused: reconciling member account {account} needs SHARETRUST_MEMBER_ROLE (unset here)")
+    from sharetrust.cloud.resourcemanager import ResourceManagerGateway
+
     try:
         members = ResourceManagerGateway(made.session).member_accounts()
     except CloudError as failed:
