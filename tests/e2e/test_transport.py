@@ -5,7 +5,7 @@ included; sharetrust replaces that with one shared adapter (sharetrust/cloud/tra
 run sharetrust in a fresh interpreter, so no earlier test's SDK sessions hide what a cold process does,
 and fail if the SDK changes so that the replacement no longer takes effect: against the local cloud
 (plain http, so no context at all), and over https against a loopback TLS server (one context, which
-still verifies certificates and host names, for the POP clients and the Log Service session alike).
+still verifies certificates, for the POP clients and the Log Service session alike).
 """
 
 from __future__ import annotations
