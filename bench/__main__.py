@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from alibabacloud_ecs20140526 import models as ecs_models
@@ -179,8 +180,9 @@ def reconcile_once(latency_ms: int) -> dict[str, Any]:
             lc.faults.configure([FaultRule("latency", latency_ms=latency_ms)])
         mark = lc.requests.mark()
         env = environ(lc, (), SHARETRUST_DEADLINE_SECONDS=str(RECONCILE_DEADLINE_S))
+        timer = SimpleNamespace(account_id=SHARER)  # the timer trigger's FC context names the account
         started = time.perf_counter()
-        summary = reconcile(environ=env, log_stream=io.StringIO())
+        summary = reconcile(context=timer, environ=env, log_stream=io.StringIO())
         wall = time.perf_counter() - started
         lc.faults.configure([])
         calls = Counter(summary.api_calls)
