@@ -27,7 +27,10 @@ if TYPE_CHECKING:
     import ssl
 
 POOL_HOSTS = 64  # hosts kept open at once: every region's ECS, KMS and Resource Sharing, plus RAM, STS, SLS
-POOL_PER_HOST = 40  # darabonba's own default (DEFAULT_POOL_SIZE * 4): more than any bounded pool here uses
+# Connections kept per host (darabonba's default is 40). Through SHARETRUST_ENDPOINT every call shares the one
+# proxy's pool, so this bounds all calls in flight at once; past it urllib3 opens extra connections and
+# warns "Connection pool is full" as it drops them.
+POOL_PER_HOST = 64
 
 _lock = threading.Lock()
 _adapter: Any = None
