@@ -470,58 +470,78 @@ def peak_memory() -> dict[str, Any]:
 
 # -- targets and the table ---------------------------------------------------------------------------
 def verdicts(report: dict[str, Any]) -> list[dict[str, Any]]:
-    calls = report["calls"]
-    cold = report["cold_start"]["bytecode"]
-    through = report["throughput"]
-    memory = report["memory"]
-    rec = report["reconcile"]
-    large = {c["scenario"]: c["calls"] for c in calls if c["scenario"].startswith("add on an account")}
-    over = [c for c in [*calls, rec] if c["over"] > 0]
-    rows = [
-        {
-            "target": "cold start within 150 ms of the import floor",
-            "measured": f"{cold['over_floor_ms']:.0f} ms over",
-            "met": cold["over_floor_ms"] <= TARGETS["cold_start_over_floor_ms"],
-            "by": f"{cold['over_floor_ms'] - TARGETS['cold_start_over_floor_ms']:.0f} ms too slow",
-        },
-        {
-            "target": "API calls equal to the lower bound in every scenario",
-            "measured": ", ".join(f"{c['scenario']}: +{c['over']}" for c in over) or "all equal",
-            "met": not over,
-            "by": f"{len(over)} of {len(calls) + 1} scenarios over",
-        },
-        {
-            "target": "add on a large account: same calls for 1 or 500 shared images",
-            "measured": " vs ".join(str(v) for v in large.values()),
-            "met": len(set(large.values())) == 1,
-            "by": f"{max(large.values()) - min(large.values())} calls more with 500 images",
-        },
-        {
-            "target": "1,000-event batch at 50 ms: ≥ 50× faster than the naive baseline",
-            "measured": f"{through['ratio']}×",
-            "met": through["ratio"] >= TARGETS["throughput_ratio_min"],
-            "by": f"{(1 - through['ratio'] / TARGETS['throughput_ratio_min']) * 100:.0f} % short",
-        },
-        {
-            "target": "1,000-event batch at 50 ms: within 2× of the critical path",
-            "measured": f"{through['over_critical_path']}× ({through['sharetrust_wall_s']} s vs "
-            f"{through['critical_path_s']} s)",
-            "met": through["over_critical_path"] <= TARGETS["critical_path_factor_max"],
-            "by": f"{through['over_critical_path'] / TARGETS['critical_path_factor_max']:.1f}× too slow",
-        },
-        {
-            "target": "peak memory under 128 MB",
-            "measured": f"{memory['peak_rss_mb']} MB",
-            "met": memory["peak_rss_mb"] < TARGETS["peak_memory_mb"],
-            "by": f"{memory['peak_rss_mb'] - TARGETS['peak_memory_mb']:.1f} MB over",
-        },
-        {
-            "target": "reconcile of 2,000 images in 4 regions at 50 ms under 30 s",
-            "measured": f"{rec['wall_s_at_latency']} s ({rec['calls_at_latency']} calls)",
-            "met": rec["wall_s_at_latency"] < TARGETS["reconcile_at_latency_s"],
-            "by": f"{rec['wall_s_at_latency'] - TARGETS['reconcile_at_latency_s']:.1f} s too slow",
-        },
-    ]
+    """Issue 10's targets against the sections this run measured (all of them, unless --only)."""
+    rows: list[dict[str, Any]] = []
+    if "cold_start" in report:
+        cold = report["cold_start"]["bytecode"]
+        rows.append(
+            {
+                "target": "cold start within 150 ms of the import floor",
+                "measured": f"{cold['over_floor_ms']:.0f} ms over",
+                "met": cold["over_floor_ms"] <= TARGETS["cold_start_over_floor_ms"],
+                "by": f"{cold['over_floor_ms'] - TARGETS['cold_start_over_floor_ms']:.0f} ms too slow",
+            }
+        )
+    scenarios = [*report.get("calls", []), *([report["reconcile"]] if "reconcile" in report else [])]
+    if scenarios:
+        over = [c for c in scenarios if c["over"] > 0]
+        rows.append(
+            {
+                "target": "API calls equal to the lower bound in every scenario",
+                "measured": ", ".join(f"{c['scenario']}: +{c['over']}" for c in over) or "all equal",
+                "met": not over,
+                "by": f"{len(over)} of {len(scenarios)} scenarios over",
+            }
+        )
+    if "calls" in report:
+        large = {c["scenario"]: c["calls"] for c in report["calls"] if c["scenario"].startswith("add on an account")}
+        rows.append(
+            {
+                "target": "add on a large account: same calls for 1 or 500 shared images",
+                "measured": " vs ".join(str(v) for v in large.values()),
+                "met": len(set(large.values())) == 1,
+                "by": f"{max(large.values()) - min(large.values())} calls more with 500 images",
+            }
+        )
+    if "throughput" in report:
+        through = report["throughput"]
+        rows.append(
+            {
+                "target": "1,000-event batch at 50 ms: ≥ 50× faster than the naive baseline",
+                "measured": f"{through['ratio']}×",
+                "met": through["ratio"] >= TARGETS["throughput_ratio_min"],
+                "by": f"{(1 - through['ratio'] / TARGETS['throughput_ratio_min']) * 100:.0f} % short",
+            }
+        )
+        rows.append(
+            {
+                "target": "1,000-event batch at 50 ms: within 2× of the critical path",
+                "measured": f"{through['over_critical_path']}× ({through['sharetrust_wall_s']} s vs "
+                f"{through['critical_path_s']} s)",
+                "met": through["over_critical_path"] <= TARGETS["critical_path_factor_max"],
+                "by": f"{through['over_critical_path'] / TARGETS['critical_path_factor_max']:.1f}× too slow",
+            }
+        )
+    if "memory" in report:
+        memory = report["memory"]
+        rows.append(
+            {
+                "target": "peak memory under 128 MB",
+                "measured": f"{memory['peak_rss_mb']} MB",
+                "met": memory["peak_rss_mb"] < TARGETS["peak_memory_mb"],
+                "by": f"{memory['peak_rss_mb'] - TARGETS['peak_memory_mb']:.1f} MB over",
+            }
+        )
+    if "reconcile" in report:
+        rec = report["reconcile"]
+        rows.append(
+            {
+                "target": "reconcile of 2,000 images in 4 regions at 50 ms under 30 s",
+                "measured": f"{rec['wall_s_at_latency']} s ({rec['calls_at_latency']} calls)",
+                "met": rec["wall_s_at_latency"] < TARGETS["reconcile_at_latency_s"],
+                "by": f"{rec['wall_s_at_latency'] - TARGETS['reconcile_at_latency_s']:.1f} s too slow",
+            }
+        )
     for row in rows:
         if row["met"] is not False:
             row["by"] = ""
@@ -535,16 +555,40 @@ def table(report: dict[str, Any]) -> str:
     src = report["source"]
     dirty = f", {len(src['uncommitted'])} uncommitted file(s) in shared/ functions/" if src["uncommitted"] else ""
     lines.append(f"sharetrust at {src['commit']}{dirty}")
-    lines.append("")
-    lines.append("API calls per scenario (no latency)")
-    lines.append(f"  {'scenario':<44} {'calls':>6} {'floor':>6} {'over':>5}  excess by action")
-    for c in report["calls"]:
+    scenarios = [*report.get("calls", []), *([report["reconcile"]] if "reconcile" in report else [])]
+    if scenarios:
+        lines.append("")
+        lines.append("API calls per scenario (no latency)")
+        lines.append(f"  {'scenario':<44} {'calls':>6} {'floor':>6} {'over':>5}  excess by action")
+    for c in scenarios:
         excess = ", ".join(f"{k.split(':')[1]} +{v}" for k, v in c["excess"].items()) or "—"
         lines.append(f"  {c['scenario']:<44} {c['calls']:>6} {c['lower_bound']:>6} {c['over']:>+5}  {excess}")
-    r = report["reconcile"]
-    excess = ", ".join(f"{k.split(':')[1]} +{v}" for k, v in r["excess"].items()) or "—"
-    lines.append(f"  {r['scenario']:<44} {r['calls']:>6} {r['lower_bound']:>6} {r['over']:>+5}  {excess}")
-    t = report["throughput"]
+    if "throughput" in report:
+        throughput_table(report["throughput"], lines)
+    if "reconcile" in report:
+        reconcile_table(report["reconcile"], lines)
+    if "cold_start" in report:
+        cold_start_table(report["cold_start"], lines)
+    if "memory" in report:
+        mem = report["memory"]
+        lines.append("")
+        lines.append(
+            f"Peak memory (VmHWM), 1,000-event batch in a subprocess: {mem['peak_rss_mb']} MB "
+            f"({mem['rss_after_import_mb']} MB after importing sharetrust.entry; its ru_maxrss reads "
+            f"{mem['ru_maxrss_mb']} MB, inherited from this bench's {mem['bench_process_ru_maxrss_mb']} MB)"
+        )
+    lines.append("")
+    lines.append("Targets (issue 10)")
+    for v in report["targets"]:
+        mark = {True: "met   ", False: "MISSED", None: "n/a   "}[v["met"]]
+        by = f" — {v['by']}" if v["by"] else ""
+        lines.append(f"  {mark} {v['target']}: {v['measured']}{by}")
+    lines.append("")
+    lines.append(f"bench took {report['bench_seconds']:.0f} s")
+    return "\n".join(lines)
+
+
+def throughput_table(t: dict[str, Any], lines: list[str]) -> None:
     naive_how = "measured" if t["naive_wall_measured"] else f"modelled, {t['naive_slice_events']}-event slice measured"
     lines.append("")
     lines.append(f"Throughput: {t['events']} events over 100 images, {t['latency_ms']} ms injected on every call")
@@ -556,6 +600,9 @@ def table(report: dict[str, Any]) -> str:
         f"{t['latency_ms']} ms); sharetrust is {t['over_critical_path']}× it"
     )
     lines.append(f"  sharetrust's serial depth ≈ {t['sharetrust_serial_depth']} calls (wall / per-call latency)")
+
+
+def reconcile_table(r: dict[str, Any], lines: list[str]) -> None:
     lines.append("")
     lines.append(
         f"Reconcile: {r['images']:,} images in {len(r['regions'])} regions, {r['latency_ms']} ms injected on every call"
@@ -566,7 +613,9 @@ def table(report: dict[str, Any]) -> str:
         f"  critical path     {r['critical_path_s']:>8.2f} s  ({r['critical_path_calls']} dependent calls × "
         f"{r['latency_ms']} ms); calls in flight on average: {r['mean_calls_in_flight']}"
     )
-    cs = report["cold_start"]
+
+
+def cold_start_table(cs: dict[str, Any], lines: list[str]) -> None:
     lines.append("")
     lines.append("Cold start: fresh interpreter, on-share-event handler, first event (ms, medians)")
     lines.append(f"  {'':<14} {'import':>8} {'1st event':>10} {'sum':>8} {'process':>8} {'floor':>8} {'over':>7}")
@@ -581,22 +630,6 @@ def table(report: dict[str, Any]) -> str:
     lines.append(f"  SDK packages the first event imported: {', '.join(cs['imported_sdk_packages'])}")
     top = list(cs["first_event_imports_ms"].items())[:6]
     lines.append("  imports inside the first event (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in top))
-    mem = report["memory"]
-    lines.append("")
-    lines.append(
-        f"Peak memory (VmHWM), 1,000-event batch in a subprocess: {mem['peak_rss_mb']} MB "
-        f"({mem['rss_after_import_mb']} MB after importing sharetrust.entry; its ru_maxrss reads "
-        f"{mem['ru_maxrss_mb']} MB, inherited from this bench's {mem['bench_process_ru_maxrss_mb']} MB)"
-    )
-    lines.append("")
-    lines.append("Targets (issue 10)")
-    for v in report["targets"]:
-        mark = {True: "met   ", False: "MISSED", None: "n/a   "}[v["met"]]
-        by = f" — {v['by']}" if v["by"] else ""
-        lines.append(f"  {mark} {v['target']}: {v['measured']}{by}")
-    lines.append("")
-    lines.append(f"bench took {report['bench_seconds']:.0f} s")
-    return "\n".join(lines)
 
 
 def source() -> dict[str, Any]:
@@ -627,6 +660,18 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+SECTIONS = ("calls", "reconcile", "throughput", "cold_start", "memory")
+
+
+def batch_floor() -> Floor:
+    """The 1,000-event batch's lower bound, when the calls section (which computes it) is not run."""
+    lc = BATCH.start()
+    try:
+        return floor_for_adds(lc.cloud, SHARER, batch_events(BATCH.images, BATCH_EVENTS))
+    finally:
+        lc.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
@@ -635,39 +680,57 @@ def main(argv: list[str] | None = None) -> int:
         help="measure the naive baseline's full 1,000-event "
         "run at 50 ms too (about 6.5 more minutes) instead of modelling it from a slice",
     )
-    parser.add_argument("--out", type=Path, default=REPORT)
+    parser.add_argument(
+        "--only",
+        help=f"comma-separated sections to run, of {', '.join(SECTIONS)}; the report is then only printed "
+        "(and written only with --out)",
+    )
+    parser.add_argument("--out", type=Path, help=f"where to write the report (default {REPORT.relative_to(ROOT)})")
     args = parser.parse_args(argv)
+    chosen = SECTIONS if args.only is None else tuple(x.strip() for x in args.only.split(",") if x.strip())
+    unknown = [x for x in chosen if x not in SECTIONS]
+    if unknown or not chosen:
+        parser.error(f"--only takes some of {', '.join(SECTIONS)}; not: {', '.join(unknown) or '(nothing)'}")
+    out: Path | None = args.out if args.out is not None else (REPORT if args.only is None else None)
     started = time.perf_counter()
     report: dict[str, Any] = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "source": source(),
     }
-    progress("bench: API calls per scenario…")
-    report["calls"] = [measure_calls(s) for s in SCENARIOS]
-    batch_floor = Floor(
-        Counter(report["calls"][-1]["lower_bound_by_action"]), report["calls"][-1]["critical_path_calls"]
-    )
-    progress("bench: reconcile of 2,000 images in 4 regions…")
-    report["reconcile"] = reconcile_scenario()
-    progress("bench: throughput at 50 ms…")
-    report["throughput"] = throughput(args.naive_full, batch_floor)
-    progress("bench: cold start…")
-    report["cold_start"] = cold_start()
-    progress("bench: peak memory…")
-    report["memory"] = peak_memory()
+    if "calls" in chosen:
+        progress("bench: API calls per scenario…")
+        report["calls"] = [measure_calls(s) for s in SCENARIOS]
+    if "reconcile" in chosen:
+        progress("bench: reconcile of 2,000 images in 4 regions…")
+        report["reconcile"] = reconcile_scenario()
+    if "throughput" in chosen:
+        progress("bench: throughput at 50 ms…")
+        floor = (
+            Floor(Counter(report["calls"][-1]["lower_bound_by_action"]), report["calls"][-1]["critical_path_calls"])
+            if "calls" in report
+            else batch_floor()
+        )
+        report["throughput"] = throughput(args.naive_full, floor)
+    if "cold_start" in chosen:
+        progress("bench: cold start…")
+        report["cold_start"] = cold_start()
+    if "memory" in chosen:
+        progress("bench: peak memory…")
+        report["memory"] = peak_memory()
     report["bench_seconds"] = round(time.perf_counter() - started, 1)
     report["targets"] = verdicts(report)
-    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    if out is not None:
+        out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print(table(report))
-    failures = [c["scenario"] for c in [*report["calls"], report["reconcile"]] if not c["ok"]]
+    failures = [c["scenario"] for c in [*report.get("calls", []), report.get("reconcile")] if c and not c["ok"]]
     if (
         failures
-        or not report["memory"]["ok"]
-        or not report["cold_start"]["usable"]
-        or any(report["throughput"]["unusable"].values())
+        or not report.get("memory", {"ok": True})["ok"]
+        or not report.get("cold_start", {"usable": True})["usable"]
+        or any(report.get("throughput", {"unusable": {}})["unusable"].values())
     ):
-        print(f"bench: a run did not converge: {failures or 'see report.json'}")
+        print(f"bench: a run did not converge: {failures or 'see the report'}")
         return 1
     return 0
 
