@@ -8,7 +8,6 @@ refused for a reason no role fixes come first, with the remedy.
 from __future__ import annotations
 
 import csv
-import html
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -99,6 +98,8 @@ def as_csv(rows: Iterable[AuditRow]) -> str:
 
 def as_html(rows: list[AuditRow], account: str, generated: str) -> str:
     """One self-contained page (no script, no external file) an auditor can open."""
+    import html  # only the report needs it; not imported on the event path (cold start)
+
     counts = {status: sum(r.status == status for r in rows) for status in ("broken", "cannot use", "can use")}
     body = "\n".join(
         "<tr class='{}'>{}</tr>".format(
