@@ -46,6 +46,12 @@ from sharetrust.truth.scope import Scope, scope_of
 KINDS: tuple[ResourceKind, ...] = ("image", "snapshot")
 
 
+def _one_account(intakes: list[ShareSignal | Ignored]) -> str | None:
+    """The account every share event names (userIdentity.accountId, or its carrier's), if they name one."""
+    named = {i.account_uid for i in intakes if isinstance(i, ShareSignal)}
+    return named.pop() if len(named) == 1 else None
+
+
 class Engine:
     def __init__(
         self,
@@ -61,6 +67,9 @@ class Engine:
         self.ecs = EcsGateway(session)
         self.ram = RamGateway(session)
         self._account = settings.account_uid
+        # The account the events name, taken without asking STS while no setting or FC context says
+        # which account these credentials act for; confirmed by what the reads show (`_confirm`).
+        self._claimed: str | None = None
         self._changes: list[dict[str, str]] = []  # for the audit trail, written once per invocation
         self._audit_session = session  # where the audit logstore is: a member engine writes the central one
 
@@ -71,6 +80,8 @@ class Engine:
             intakes = self._intakes(payloads, summary)
             needs_account = any(isinstance(i, ShareSignal) for i in intakes)
             members = self.settings.member_role is not None
+            if needs_account and self._account is None and not members:
+                self._account = self._claimed = _one_account(intakes)
             admitted = admit(intakes, self.account if needs_account else self._account, members=members)
             self._record(admitted, summary)
             if admitted.signals:
@@ -240,6 +251,8 @@ class Engine:
             return reader.read(frozenset(kinds)) if scope is None else reader.read_named(scope)
 
         facts = read()
+        if not self._confirm(facts, signals, summary):
+            return
         summary.resources_inspected += facts.inspected
         for association in facts.refused:
             code, remedy = unfixable(association.message) or (
@@ -309,6 +322,26 @@ class Engine:
             self._report(outcome, signals, [r for r in facts.resources if r.kind == kind], summary)
             if outcome.error is None:
                 self._follow_up(kind, facts.failed_shares + pending, summary)
+
+    def _confirm(self, facts: AccountFacts, signals: list[ShareSignal], summary: Summary) -> bool:
+        """Whether the account the events claim is the one these credentials act for. The images read
+        are the credentials' own (ImageOwnerAlias=self), so their owner confirms it for free; when no
+        image says, STS is asked. On a mismatch the events are another account's: ignored, as admission
+        would have."""
+        if self._claimed is None:
+            return True
+        claimed, self._claimed = self._claimed, None
+        if facts.image_owners == {claimed}:
+            return True
+        self._account = None
+        if self.account == claimed:
+            return True
+        summary.signals -= len(signals)  # none is acted on
+        for signal in signals:
+            reason = f"event of account {signal.account_uid}; these credentials act for {self.account}"
+            summary.ignore(signal.event_id, reason)
+            self.log.decide("ignored", event_id=signal.event_id, reason=reason)
+        return False
 
     def _scoped_regions(self, scope: Scope) -> tuple[list[str], dict[str, str]]:
         """The events' own regions (no region list needed), less those SHARETRUST_REGIONS leaves out."""

@@ -19,6 +19,7 @@ from alibabacloud_resourcesharing20200110.client import Client as RsClient
 
 from localcloud import LocalCloud
 from localcloud.oracle import can_use
+from localcloud.rules.sharing import settle as settle_associations
 from localcloud.services.sts import mint_session
 from localcloud.state import IMAGE_ROLE
 from sharetrust.plan.trust_policy import TrustPolicy
@@ -152,7 +153,10 @@ def lc(seed: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalC
 
 
 def settle(lc: LocalCloud) -> None:
-    """Wait for every trigger delivery, and require that none of them failed."""
+    """Wait for every trigger delivery, and require that none of them failed. Resource Sharing settles its
+    pending associations on its own (publishing AssociationStatusChange); the local cloud does so when
+    asked or on a read, so it is asked first: an add reads only what it names, so no read may come."""
+    settle_associations(lc.context)
     assert lc.wait_idle(60), "trigger deliveries did not finish"
     assert not lc.deliveries.failures, lc.deliveries.failures
 

@@ -15,7 +15,7 @@ from localcloud import LocalCloud
 from sharetrust.entry import reconcile, run
 from tests.e2e.conftest import create_share, e2e_seed, share_image, sharer_environ, sharing, usable
 from tests.e2e.test_safety import trail_events
-from tests.localcloud.conftest import CMK, HZ, OUTSIDER, SHAREE
+from tests.localcloud.conftest import CMK, HZ, OUTSIDER, SHAREE, SHARER
 
 # The role, read to plan, read again under the lease lock, and read to verify the write; the lock itself.
 ROLE_WRITE = {
@@ -85,7 +85,7 @@ def test_an_ecs_share_reads_its_image_only(converged: LocalCloud) -> None:
     lc = converged
     share_image(lc, "m-cmk0001", SHAREE)
     calls = handle(lc, "ModifyImageSharePermission")
-    assert calls == {**IMAGE, "Ecs:DescribeImageSharePermission": 1, **KEY, **ROLE_WRITE, "Sts:GetCallerIdentity": 1}
+    assert calls == {**IMAGE, "Ecs:DescribeImageSharePermission": 1, **KEY, **ROLE_WRITE}
     assert usable(lc, SHAREE, "m-cmk0001")
 
 
@@ -104,7 +104,6 @@ def test_targets_joining_a_share_read_that_share_only(converged: LocalCloud) -> 
         **IMAGE,
         **KEY,
         **ROLE_WRITE,
-        "Sts:GetCallerIdentity": 1,
     }
     assert usable(lc, SHAREE, "m-cmk0001")
 
@@ -119,6 +118,21 @@ def test_a_new_share_finds_its_share_by_its_resource(converged: LocalCloud) -> N
         **IMAGE,
         **KEY,
         **ROLE_WRITE,
-        "Sts:GetCallerIdentity": 1,
     }
     assert usable(lc, SHAREE, "m-cmk0001")
+
+
+def test_an_event_claiming_another_account_is_not_taken_at_its_word(converged: LocalCloud) -> None:
+    """Without a setting or FC context naming the account, the events' account is taken only when the
+    reads confirm it: here the image is the credentials' own (SHARER's), the event says OUTSIDER's."""
+    lc = converged
+    share_image(lc, "m-cmk0001", SHAREE)
+    (event,) = [e for e in trail_events(lc) if e["eventName"] == "ModifyImageSharePermission"]
+    claimed = {**event, "userIdentity": {**event["userIdentity"], "accountId": OUTSIDER, "principalId": OUTSIDER}}
+    mark = lc.requests.mark()
+    summary = run([[claimed]], environ=sharer_environ(lc), log_stream=io.StringIO())
+    assert summary.ok and summary.signals == 0
+    assert summary.ignored[0]["reason"] == f"event of account {OUTSIDER}; these credentials act for {SHARER}"
+    assert lc.requests.counts(since=mark, writes_only=True) == {}
+    assert lc.requests.counts(since=mark)["Sts:GetCallerIdentity"] == 1  # the image's owner disagreed: asked
+    assert not usable(lc, SHAREE, "m-cmk0001")

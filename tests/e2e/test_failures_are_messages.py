@@ -157,12 +157,12 @@ def test_a_closed_port_is_one_line_naming_the_endpoint() -> None:
 
 
 def test_throttling_that_outlasts_the_retries_is_one_line(lc: LocalCloud) -> None:
-    lc.faults.configure([FaultRule("throttle", "Sts:GetCallerIdentity")])
+    lc.faults.configure([FaultRule("throttle", "Ecs:DescribeImages")])  # the event's first read
     result = sharetrust("-", endpoint=lc.url)
     assert result.returncode == 1
     line = one_line(result)
     assert "Throttling" in line and "after 6 attempts" in line
-    assert lc.requests.counts()["Sts:GetCallerIdentity"] == 6
+    assert lc.requests.counts()["Ecs:DescribeImages"] == 6
 
 
 def test_no_credentials_lists_where_it_looked_and_probes_nothing(lc: LocalCloud) -> None:

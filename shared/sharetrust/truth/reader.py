@@ -8,9 +8,9 @@ or stale event can never widen access (the Cloud Custodian lesson: re-fetch the 
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -20,6 +20,7 @@ from sharetrust.cloud.kms import KmsGateway
 from sharetrust.cloud.resourcemanager import ResourceManagerGateway
 from sharetrust.cloud.resourcesharing import ResourceSharingGateway, ShareRecord
 from sharetrust.model import EncryptedResource, InvalidShareTarget, KeyRef, ResourceKind, ShareTarget, target_kind
+from sharetrust.parallel import map_bounded
 from sharetrust.truth.scope import RegionScope, Scope
 
 LIVE = ("Associated", "Associating")
@@ -73,6 +74,8 @@ class AccountFacts:
 
     # Only what the events name was read (an add-only batch): never a ground for a removal.
     scoped: bool = False
+    # Owners of the images read: the account the credentials act for (the images are its own).
+    image_owners: set[str] = field(default_factory=set)
 
     @property
     def complete(self) -> bool:
@@ -87,6 +90,7 @@ class AccountFacts:
         self.failed_shares += region.failed_shares
         self.inspected += region.inspected
         self.refused += region.refused
+        self.image_owners |= region.image_owners
 
 
 def _live_resources(shares: list[ShareRecord], entity_type: str, *, refused_for_role: bool = False) -> set[str]:
@@ -127,6 +131,7 @@ class TruthReader:
         self._keys: dict[tuple[str, str], KeyRef] = {}
         self._facts: dict[frozenset[str], AccountFacts] = {}
         self._scoped: AccountFacts | None = None
+        self._progress_lock = threading.Lock()
 
     def read(self, kinds: frozenset[ResourceKind]) -> AccountFacts:
         """Every shared encrypted resource of `kinds` in the regions: what a removal or reconcile needs."""
@@ -145,20 +150,24 @@ class TruthReader:
     def _read_regions(self, read_region: Callable[[str, AccountFacts], None]) -> AccountFacts:
         facts = AccountFacts(self.account_uid, unread=dict(self.skipped))
         done = 0
-        # Regions are independent: read side by side, a bounded few at a time (the session's calls
-        # and clients are thread-safe; each region's facts are its own until absorbed, in order).
-        with ThreadPoolExecutor(max(1, min(REGIONS_AT_ONCE, len(self.regions)))) as pool:
-            parts = [(region, pool.submit(self._read_whole_region, region, read_region)) for region in self.regions]
-            for region, future in parts:
-                part = future.result()
+
+        def read(region: str) -> AccountFacts | CloudError:
+            nonlocal done
+            part = self._read_whole_region(region, read_region)
+            with self._progress_lock:
                 done += 1
                 self.progress(f"read {region} ({done}/{len(self.regions)} regions)")
-                if isinstance(part, CloudError):
-                    # One region failing does not stop the others; its access is never pruned.
-                    facts.unread[region] = f"reading {region} failed: {part.one_line()}"
-                    facts.failed_regions.add(region)
-                else:
-                    facts.absorb(part)
+            return part
+
+        # Regions are independent: read side by side, a bounded few at a time (the session's calls
+        # and clients are thread-safe; each region's facts are its own until absorbed, in order).
+        for region, part in zip(self.regions, map_bounded(read, self.regions, REGIONS_AT_ONCE), strict=True):
+            if isinstance(part, CloudError):
+                # One region failing does not stop the others; its access is never pruned.
+                facts.unread[region] = f"reading {region} failed: {part.one_line()}"
+                facts.failed_regions.add(region)
+            else:
+                facts.absorb(part)
         return facts
 
     def _read_whole_region(
@@ -280,6 +289,8 @@ class TruthReader:
         *,
         direct: bool = True,  # read its ECS share permissions (an add through Resource Sharing needs none)
     ) -> None:
+        if image.owner_uid:
+            facts.image_owners.add(image.owner_uid)
         disks = [snapshots[s] for s in image.snapshot_ids if s in snapshots]
         if not any(d.encrypted for d in disks):
             return  # an unencrypted image needs no role
