@@ -50,3 +50,13 @@ def map_bounded(fn: Callable[[T], R], items: Iterable[T], limit: int) -> list[R]
         threading.Thread(target=worker, name="sharetrust-read", daemon=True).start()
     # Waiting on a future is interruptible (a lock acquire, which Ctrl-C breaks on POSIX).
     return [future.result() for future in results]
+
+
+A = TypeVar("A")
+B = TypeVar("B")
+
+
+def both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
+    """`(first(), second())`, side by side."""
+    results: list[object] = map_bounded(lambda call: call(), [first, second], 2)
+    return results[0], results[1]  # type: ignore[return-value]

@@ -17,6 +17,7 @@ from sharetrust.apply.role_lock import LockTimeout, RoleLock
 from sharetrust.cloud.errors import AlreadyExists, CloudError
 from sharetrust.cloud.ram import RamGateway
 from sharetrust.model import POLICY_FOR_KIND, ROLE_FOR_KIND, ResourceKind
+from sharetrust.parallel import both
 from sharetrust.plan.capacity import DirectoryCover
 from sharetrust.plan.desired import DesiredRole
 from sharetrust.plan.role_plan import PlanSettings, RolePlan, RoleSnapshot, plan_role_changes
@@ -50,8 +51,7 @@ class RoleOutcome:
 
 def read_role(ram: RamGateway, kind: ResourceKind) -> RoleSnapshot:
     role_name, policy_name = ROLE_FOR_KIND[kind], POLICY_FOR_KIND[kind]
-    role = ram.get_role(role_name)
-    policy = ram.policy_document(policy_name)
+    role, policy = both(lambda: ram.get_role(role_name), lambda: ram.policy_document(policy_name))
     return RoleSnapshot(
         role_name,
         exists=role is not None,

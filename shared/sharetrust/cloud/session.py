@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from sharetrust.cloud.credentials import Credentials
 from sharetrust.cloud.endpoints import Endpoints
-from sharetrust.cloud.errors import DEADLINE_EXCEEDED, TRANSPORT_ERROR, CloudError
+from sharetrust.cloud.errors import DEADLINE_EXCEEDED, TRANSPORT_ERROR, CloudError, Throttled
 from sharetrust.cloud.transport import share_sdk_connections
 from sharetrust.deadline import DEFAULT_SECONDS, Deadline
 
@@ -69,6 +69,8 @@ class CloudSession:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _random: random.Random = field(default_factory=random.Random, repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    # time.monotonic() before which no attempt starts: the shared backoff after a throttled call.
+    _resume_at: float = field(default=0.0, repr=False)
 
     def pop_config(self, product: str, region: str) -> Any:
         from alibabacloud_tea_openapi.models import Config
@@ -122,6 +124,7 @@ class CloudSession:
         """
         attempt = 0
         while True:
+            self._wait_for_backoff()
             if self.deadline.expired:
                 raise CloudError.of(
                     action, DEADLINE_EXCEEDED, f"the invocation's {self.deadline.seconds:.0f} s deadline passed"
@@ -144,7 +147,26 @@ class CloudSession:
                 if delay >= self.deadline.remaining():
                     message = f"{message} (no time left to retry within the deadline)"
                     raise CloudError.of(action, code, message, status) from None
+                if isinstance(error, Throttled):
+                    self._back_off_together(delay)
                 self.sleep(delay)
+
+    def _back_off_together(self, delay: float) -> None:
+        """Throttling is per account and API, so every call of this session waits out the backoff, not
+        only the one that was told: concurrent readers would otherwise keep the limit exceeded."""
+        with self._lock:
+            self._resume_at = max(self._resume_at, time.monotonic() + delay)
+
+    def _wait_for_backoff(self) -> None:
+        """Before an attempt: wait until the session's backoff (if any) is over, within the deadline."""
+        while True:
+            with self._lock:
+                wait = self._resume_at - time.monotonic()
+            if wait <= 0:
+                return
+            self.sleep(min(wait, max(self.deadline.remaining(), 0.0)))
+            if self.deadline.expired:
+                return  # the caller raises DeadlineExceeded
 
     def _delay(self, attempt: int, retry_after_ms: Any) -> float:
         if isinstance(retry_after_ms, int) and retry_after_ms > 0:

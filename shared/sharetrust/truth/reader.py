@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -20,11 +20,14 @@ from sharetrust.cloud.kms import KmsGateway
 from sharetrust.cloud.resourcemanager import ResourceManagerGateway
 from sharetrust.cloud.resourcesharing import ResourceSharingGateway, ShareRecord
 from sharetrust.model import EncryptedResource, InvalidShareTarget, KeyRef, ResourceKind, ShareTarget, target_kind
-from sharetrust.parallel import map_bounded
+from sharetrust.parallel import both, map_bounded
 from sharetrust.truth.scope import RegionScope, Scope
 
 LIVE = ("Associated", "Associating")
 REGIONS_AT_ONCE = 4
+# Independent reads of one region in flight at once, per kind (keys, share permissions): a bounded
+# pool, so a large account does not open a connection per image; throttling pauses them all (session).
+CALLS_AT_ONCE = 10
 
 
 def target_of(raw: str, folder_path: dict[str, str]) -> ShareTarget | None:
@@ -191,47 +194,90 @@ class TruthReader:
         return self._keys[(region, key_id)]
 
     def _read_region(self, region: str, kinds: frozenset[ResourceKind], facts: AccountFacts) -> None:
-        shares = self._sharing.own_shares(region)
-        images = self._ecs.own_images(region) if "image" in kinds else []
+        shares, images = both(
+            lambda: self._sharing.own_shares(region),
+            lambda: self._ecs.own_images(region) if "image" in kinds else [],
+        )
         shared_snapshot_ids = _live_resources(shares, "Snapshot")
         snapshot_ids = {sid for image in images for sid in image.snapshot_ids}
         if "snapshot" in kinds:
             snapshot_ids |= shared_snapshot_ids
-        snapshots = self._ecs.snapshots(region, snapshot_ids) if snapshot_ids else {}
-        by_resource = self._share_targets(shares, self._folder_paths(shares))
+        snapshots, folder_paths = both(
+            lambda: self._ecs.snapshots(region, snapshot_ids) if snapshot_ids else {},
+            lambda: self._folder_paths(shares),
+        )
+        by_resource = self._share_targets(shares, folder_paths)
         self._refused(region, shares, facts)
-        if "image" in kinds:
-            for image in images:
-                self._add_image(region, image, snapshots, by_resource, facts)
-        if "snapshot" in kinds:
-            self._add_snapshots(region, sorted(shared_snapshot_ids), snapshots, by_resource, facts)
+        shared_snapshots = sorted(shared_snapshot_ids) if "snapshot" in kinds else []
+        self._add_all(region, images, {i.id for i in images}, shared_snapshots, snapshots, by_resource, facts)
 
     def _read_named_region(self, region: str, scope: Scope, facts: AccountFacts) -> None:
         """The named resources, the named shares and the shares holding resources named without one."""
         named = scope.regions.get(region, RegionScope())
-        share_ids = set(named.shares | named.whole_shares)
-        for resource_id in sorted(named.shared_resources):
-            share_ids.update(self._sharing.shares_holding(region, resource_id))
-        shares = self._sharing.shares(region, sorted(share_ids)) if share_ids else []
+
+        def named_shares() -> list[ShareRecord]:
+            share_ids = set(named.shares | named.whole_shares)
+            holding = map_bounded(
+                lambda resource_id: self._sharing.shares_holding(region, resource_id),
+                sorted(named.shared_resources),
+                CALLS_AT_ONCE,
+            )
+            share_ids.update(share_id for found in holding for share_id in found)
+            return self._sharing.shares(region, sorted(share_ids)) if share_ids else []
+
+        shares, images = both(
+            named_shares, lambda: self._ecs.own_images(region, sorted(named.images)) if named.images else []
+        )
         whole = [s for s in shares if s.id in named.whole_shares]
-        image_ids = named.images | _live_resources(whole, "Image", refused_for_role=True)
+        more_images = _live_resources(whole, "Image", refused_for_role=True) - named.images
+        if more_images:
+            images += self._ecs.own_images(region, sorted(more_images))
         snapshot_ids = named.snapshots | _live_resources(whole, "Snapshot", refused_for_role=True)
-        images = self._ecs.own_images(region, sorted(image_ids)) if image_ids else []
         disks = snapshot_ids | {sid for image in images for sid in image.snapshot_ids}
-        snapshots = self._ecs.snapshots(region, disks) if disks else {}
-        by_resource = self._share_targets(shares, self._folder_paths(shares))
+        snapshots, folder_paths = both(
+            lambda: self._ecs.snapshots(region, disks) if disks else {},
+            lambda: self._folder_paths(shares),
+        )
+        by_resource = self._share_targets(shares, folder_paths)
         self._refused(region, shares, facts)
+        self._add_all(region, images, named.image_sharees, sorted(snapshot_ids), snapshots, by_resource, facts)
+
+    def _add_all(
+        self,
+        region: str,
+        images: list[ImageRecord],
+        listed: Collection[str],  # images whose ECS share permissions count
+        snapshot_ids: list[str],
+        snapshots: dict[str, SnapshotRecord],
+        by_resource: dict[str, list[tuple[ShareRecord, ShareTarget, str]]],
+        facts: AccountFacts,
+    ) -> None:
+        """The resources' keys and ECS sharees, read side by side (each once), then the resources."""
+        disks = [snapshots[s] for image in images for s in image.snapshot_ids if s in snapshots]
+        disks += [snapshots[s] for s in snapshot_ids if s in snapshots]
+        encrypted = {i.id for i in images if any(snapshots[s].encrypted for s in i.snapshot_ids if s in snapshots)}
+        key_ids = sorted({d.kms_key_id for d in disks if d.encrypted and d.kms_key_id} - self._known_keys(region))
+        with_sharees = sorted(encrypted & set(listed))
+        keys, sharees = both(
+            lambda: map_bounded(lambda k: self._kms.key(region, k, self.account_uid), key_ids, CALLS_AT_ONCE),
+            lambda: map_bounded(lambda i: self._ecs.image_sharees(region, i), with_sharees, CALLS_AT_ONCE),
+        )
+        for key_id, key in zip(key_ids, keys, strict=True):
+            self._keys[(region, key_id)] = key
+        sharees_of = dict(zip(with_sharees, sharees, strict=True))
         for image in images:
-            self._add_image(region, image, snapshots, by_resource, facts, direct=image.id in named.image_sharees)
-        self._add_snapshots(region, sorted(snapshot_ids), snapshots, by_resource, facts)
+            self._add_image(region, image, snapshots, by_resource, facts, sharees_of.get(image.id, {}))
+        self._add_snapshots(region, snapshot_ids, snapshots, by_resource, facts)
+
+    def _known_keys(self, region: str) -> set[str]:
+        return {key_id for (key_region, key_id) in self._keys if key_region == region}
 
     def _folder_paths(self, shares: list[ShareRecord]) -> dict[str, str]:
-        return {
-            t.entity_id: self._manager.folder_path(t.entity_id)
-            for s in shares
-            for t in s.targets
-            if target_kind(t.entity_id) in ("folder", "root")
-        }
+        folders = sorted(
+            {t.entity_id for s in shares for t in s.targets if target_kind(t.entity_id) in ("folder", "root")}
+        )
+        paths = map_bounded(self._manager.folder_path, folders, CALLS_AT_ONCE)
+        return dict(zip(folders, paths, strict=True))
 
     @staticmethod
     def _refused(region: str, shares: list[ShareRecord], facts: AccountFacts) -> None:
@@ -286,8 +332,7 @@ class TruthReader:
         snapshots: dict[str, SnapshotRecord],
         by_resource: dict[str, list[tuple[ShareRecord, ShareTarget, str]]],
         facts: AccountFacts,
-        *,
-        direct: bool = True,  # read its ECS share permissions (an add through Resource Sharing needs none)
+        accounts: dict[str, str],  # its ECS sharees (none read for an add through Resource Sharing), with when
     ) -> None:
         if image.owner_uid:
             facts.image_owners.add(image.owner_uid)
@@ -295,11 +340,7 @@ class TruthReader:
         if not any(d.encrypted for d in disks):
             return  # an unencrypted image needs no role
         # ECS names accounts only; anything not a UID cannot be trusted as one.
-        sharees = {
-            t: shared
-            for uid, shared in (self._ecs.image_sharees(region, image.id) if direct else {}).items()
-            if (t := target_of(uid, {})) is not None
-        }
+        sharees = {t: shared for uid, shared in accounts.items() if (t := target_of(uid, {})) is not None}
         self._add(facts, "image", region, image.id, disks, sharees, by_resource)
 
     def _add(
