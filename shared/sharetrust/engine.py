@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sharetrust import refused_shares
 from sharetrust.admission import Admission, admit
 from sharetrust.apply.converge import RoleConverger, RoleOutcome, Target, read_role
 from sharetrust.apply.role_lock import RoleLock
-from sharetrust.audit import AuditRow, audit_rows
 from sharetrust.cloud.ecs import EcsGateway
 from sharetrust.cloud.errors import CloudError
 from sharetrust.cloud.kms import KmsGateway
@@ -42,6 +41,9 @@ from sharetrust.report import DecisionLog, Summary, change_records, role_decisio
 from sharetrust.settings import Settings, SettingsError
 from sharetrust.truth.reader import AccountFacts, FailedShare, TruthReader
 from sharetrust.truth.scope import Scope, scope_of
+
+if TYPE_CHECKING:
+    from sharetrust.audit import AuditRow  # the audit itself is imported only when one is asked for
 
 KINDS: tuple[ResourceKind, ...] = ("image", "snapshot")
 
@@ -195,6 +197,8 @@ class Engine:
 
     def audit(self) -> tuple[str, list[AuditRow], Summary]:
         """Every shared encrypted resource and sharee, and whether the sharee can use it now. Reads only."""
+        from sharetrust.audit import audit_rows
+
         summary = Summary(dry_run=True)
         rows: list[AuditRow] = []
         try:

@@ -34,8 +34,8 @@ NOT_NEEDED = {
     "aliyun",  # aliyun-log (and aliyun-fc2's fc2 below)
     "fc2",
 }
-# sharetrust's own modules that only the member fan-out uses.
-NOT_NEEDED_HERE = {"sharetrust.cloud.fc", "sharetrust.fan_out"}
+# sharetrust's own modules that only the member fan-out or the audit use.
+NOT_NEEDED_HERE = {"sharetrust.cloud.fc", "sharetrust.fan_out", "sharetrust.audit"}
 
 HANDLE_ONE_EVENT = r"""
 import contextlib, io, json, os, sys
