@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from sharetrust.model import is_account_uid
+from sharetrust.parallel import map_bounded
 
 MEMBER_RECONCILE = "reconcile-member"
 _MAX_REQUEST_BYTES = 512  # a member request is tiny; anything larger is a timer event, never parsed as one
@@ -99,10 +99,10 @@ def invoke_each(
 
     invoked: list[str] = []
     failed: dict[str, str] = {}
-    with ThreadPoolExecutor(max_workers=INVOKE_WORKERS, thread_name_prefix="sharetrust-fan-out") as pool:
-        for account, line in pool.map(one, accounts):
-            if line is None:
-                invoked.append(account)
-            else:
-                failed[account] = line
+    # Daemon threads (parallel.py): a Ctrl-C does not wait out an invocation hanging on a silent endpoint.
+    for account, line in map_bounded(one, accounts, INVOKE_WORKERS):
+        if line is None:
+            invoked.append(account)
+        else:
+            failed[account] = line
     return invoked, failed

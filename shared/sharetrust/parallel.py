@@ -2,7 +2,8 @@
 
 Daemon threads, not a `ThreadPoolExecutor`: the interpreter joins an executor's threads at exit, so a
 Ctrl-C while a call hangs on a silent endpoint would wait out that call's timeouts and retries. Here the
-caller's wait is interrupted at once and the process can end; nothing a worker does is a write.
+caller's wait is interrupted at once and the process can end; no worker holds half a change (reads, and
+the member fan-out's asynchronous invocations, which a rerun repeats harmlessly).
 """
 
 from __future__ import annotations
