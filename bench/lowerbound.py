@@ -84,30 +84,7 @@ def floor_for_adds(cloud: Cloud, owner: str, events: Iterable[dict[str, Any]]) -
     calls["Kms:DescribeKey"] += len(keys)
     calls["Kms:ListAliasesByKeyId"] += len(keys)
     depth = 3 if keys else (2 if named else 0)
-    if confirmed:
-        ram = cloud.ram_of(owner)
-        calls.update(["Ram:GetRole", "Ram:GetPolicy", "Ram:ListPoliciesForRole"])
-        role = ram.roles.get(IMAGE_ROLE.lower())
-        if role is None:
-            calls["Ram:CreateRole"] += 1
-        elif any(f"{uid}@ecs.aliyuncs.com" not in role.trust_policy for uid in confirmed):
-            calls["Ram:UpdateRole"] += 1
-        cmks = {k for k in keys if k in cloud.keys and not cloud.keys[k].is_service_key}
-        policy = ram.policies.get(KEY_POLICY)
-        attached = {(a.policy_type, a.policy_name) for a in ram.attachments.get(IMAGE_ROLE.lower(), [])}
-        create = cmks and policy is None
-        if create:
-            calls["Ram:CreatePolicy"] += 1
-        elif cmks and policy is not None:
-            granted = policy.default_version.document
-            if any(cloud.keys[k].arn not in granted for k in cmks):
-                calls["Ram:CreatePolicyVersion"] += 1
-        attach = cmks and ("Custom", KEY_POLICY) not in attached
-        if attach:
-            calls["Ram:AttachPolicyToRole"] += 1
-        writes = calls["Ram:CreateRole"] + calls["Ram:UpdateRole"] + calls["Ram:CreatePolicyVersion"]
-        # Only CreatePolicy → AttachPolicyToRole is a chain; every other write can go side by side.
-        depth += 2 if create and attach else (1 if writes or create or attach else 0)
+    depth += _role_reads_and_writes(cloud, owner, keys, confirmed, calls)
     return Floor(+calls, depth)
 
 
@@ -153,27 +130,35 @@ def floor_for_reconcile(cloud: Cloud, owner: str, *, regions_configured: bool = 
     calls["Kms:ListAliasesByKeyId"] += len(keys)
     # DescribeRegions → DescribeImages (page 1, then the rest side by side) → DescribeSnapshots → DescribeKey
     depth = (0 if regions_configured else 1) + widest_listing + (2 if keys else 1)
-    if confirmed:
-        ram = cloud.ram_of(owner)
-        calls.update(["Ram:GetRole", "Ram:GetPolicy", "Ram:ListPoliciesForRole"])
-        role = ram.roles.get(IMAGE_ROLE.lower())
-        if role is None:
-            calls["Ram:CreateRole"] += 1
-        elif any(f"{uid}@ecs.aliyuncs.com" not in role.trust_policy for uid in confirmed):
-            calls["Ram:UpdateRole"] += 1
-        cmks = {k for k in keys if k in cloud.keys and not cloud.keys[k].is_service_key}
-        policy = ram.policies.get(KEY_POLICY)
-        attached = {(a.policy_type, a.policy_name) for a in ram.attachments.get(IMAGE_ROLE.lower(), [])}
-        create = bool(cmks) and policy is None
-        if create:
-            calls["Ram:CreatePolicy"] += 1
-        elif cmks and policy is not None:
-            granted = policy.default_version.document
-            if any(cloud.keys[k].arn not in granted for k in cmks):
-                calls["Ram:CreatePolicyVersion"] += 1
-        attach = bool(cmks) and ("Custom", KEY_POLICY) not in attached
-        if attach:
-            calls["Ram:AttachPolicyToRole"] += 1
-        writes = calls["Ram:CreateRole"] + calls["Ram:UpdateRole"] + calls["Ram:CreatePolicyVersion"]
-        depth += 2 if create and attach else (1 if writes or create or attach else 0)
+    depth += _role_reads_and_writes(cloud, owner, keys, confirmed, calls)
     return Floor(+calls, depth)
+
+
+def _role_reads_and_writes(cloud: Cloud, owner: str, keys: set[str], confirmed: set[str], calls: Counter[str]) -> int:
+    """Adds the image role's reads and the writes it needs for `confirmed` sharees and `keys` to `calls`;
+    returns how many of them must run one after another."""
+    if not confirmed:
+        return 0
+    ram = cloud.ram_of(owner)
+    calls.update(["Ram:GetRole", "Ram:GetPolicy", "Ram:ListPoliciesForRole"])
+    role = ram.roles.get(IMAGE_ROLE.lower())
+    if role is None:
+        calls["Ram:CreateRole"] += 1
+    elif any(f"{uid}@ecs.aliyuncs.com" not in role.trust_policy for uid in confirmed):
+        calls["Ram:UpdateRole"] += 1
+    cmks = {k for k in keys if k in cloud.keys and not cloud.keys[k].is_service_key}
+    policy = ram.policies.get(KEY_POLICY)
+    attached = {(a.policy_type, a.policy_name) for a in ram.attachments.get(IMAGE_ROLE.lower(), [])}
+    create = bool(cmks) and policy is None
+    if create:
+        calls["Ram:CreatePolicy"] += 1
+    elif cmks and policy is not None:
+        granted = policy.default_version.document
+        if any(cloud.keys[k].arn not in granted for k in cmks):
+            calls["Ram:CreatePolicyVersion"] += 1
+    attach = bool(cmks) and ("Custom", KEY_POLICY) not in attached
+    if attach:
+        calls["Ram:AttachPolicyToRole"] += 1
+    writes = calls["Ram:CreateRole"] + calls["Ram:UpdateRole"] + calls["Ram:CreatePolicyVersion"]
+    # Only CreatePolicy → AttachPolicyToRole is a chain; every other write can go side by side.
+    return 2 if create and attach else (1 if writes or create or attach else 0)
