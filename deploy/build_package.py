@@ -38,6 +38,9 @@ HANDLER_FILES = ("on_share_event.py", "on_trail_logs.py", "reconcile.py")
 
 # FC python3.12: Debian 11, glibc 2.31, x86_64 (production-facts.md).
 GLIBC = (2, 31)
+# The C++ runtime beside it: Debian 11's libstdc++6 is GCC 10's (GLIBCXX_3.4.28, CXXABI_1.3.12). A wheel's
+# library needing a newer one (linked against a newer libstdc++ without bundling it) would not load either.
+RUNTIME_SYMBOL_VERSIONS = {"GLIBCXX": (3, 4, 28), "CXXABI": (1, 3, 12)}
 ARCH = "x86_64"
 # pip does not widen a manylinux_2_X platform to the older ones it implies (it does so only for
 # manylinux2014/2010), so every compatible glibc is named, newest first: pip prefers earlier platforms.
@@ -218,6 +221,16 @@ def _glibc(symbol_version: str) -> tuple[int, int] | None:
     return (int(found.group(1)), int(found.group(2))) if found else None
 
 
+def _newer_than_runtime(symbol_version: str) -> str | None:
+    """`GLIBCXX_3.4.28` when `symbol_version` (e.g. `GLIBCXX_3.4.30`) needs more than FC's runtime has."""
+    found = re.fullmatch(r"([A-Z]+)_(\d+(?:\.\d+)*)", symbol_version)
+    if found is None or found.group(1) not in RUNTIME_SYMBOL_VERSIONS:
+        return None
+    have = RUNTIME_SYMBOL_VERSIONS[found.group(1)]
+    need = tuple(int(part) for part in found.group(2).split("."))
+    return f"{found.group(1)}_{'.'.join(map(str, have))}" if need > have else None
+
+
 def _is_shared_object(path: Path) -> bool:
     return re.search(r"\.so(\.\d+)*$", path.name) is not None
 
@@ -266,6 +279,10 @@ def compatibility_problems(package: Path, python_version: str = DEFAULT_PYTHON) 
         too_new = sorted({v for v in versions if (_glibc(v) or (0, 0)) > GLIBC}, key=lambda v: _glibc(v) or (0, 0))
         if too_new:
             problems.append(f"{where}: needs {', '.join(too_new)}; FC's runtime has glibc {GLIBC[0]}.{GLIBC[1]}")
+        for version in sorted(versions):
+            have = _newer_than_runtime(version)
+            if have is not None:
+                problems.append(f"{where}: needs {version}; FC's runtime (Debian 11) has at most {have}")
         abi = _extension_abi_problem(path, python)
         if abi is not None:
             problems.append(f"{where}: {abi}")

@@ -155,10 +155,13 @@ def test_the_elf_reader_finds_the_glibc_versions_and_the_machine(tmp_path: Path)
     assert build_package.required_symbol_versions(tiny_elf(wanted)) == (62, wanted)
     (tmp_path / "new.cpython-312-x86_64-linux-gnu.so").write_bytes(tiny_elf(wanted))
     (tmp_path / "arm.abi3.so").write_bytes(tiny_elf(["GLIBC_2.17"], machine=183))
-    (tmp_path / "fine.abi3.so").write_bytes(tiny_elf(["GLIBC_2.31", "GLIBC_2.3.4"]))
+    (tmp_path / "fine.abi3.so").write_bytes(tiny_elf(["GLIBC_2.31", "GLIBC_2.3.4", "GLIBCXX_3.4.28", "CXXABI_1.3"]))
+    (tmp_path / "cxx.abi3.so").write_bytes(tiny_elf(["GLIBCXX_3.4.30", "CXXABI_1.3.13", "GLIBCXX_3.4"]))
 
     assert build_package.compatibility_problems(tmp_path, "3.12") == [
         "arm.abi3.so: built for ELF machine 183, not x86-64 (62)",
+        "cxx.abi3.so: needs CXXABI_1.3.13; FC's runtime (Debian 11) has at most CXXABI_1.3.12",
+        "cxx.abi3.so: needs GLIBCXX_3.4.30; FC's runtime (Debian 11) has at most GLIBCXX_3.4.28",
         "new.cpython-312-x86_64-linux-gnu.so: needs GLIBC_2.34; FC's runtime has glibc 2.31",
     ]
 
