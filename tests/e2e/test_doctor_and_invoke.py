@@ -497,3 +497,29 @@ def test_the_deployer_policy_is_enough_to_verify_the_deployment(
     assert all(summary["probe"] == "ok" for summary in json.loads(out).values())
     denied = [d for d in lc.cloud.authorizations if d.decision != "allow"]
     assert not denied, denied
+
+
+LOCK = "sharetrust-lock-aliyunecsshareencryptimagedefaultrole"
+
+
+def _with_a_lock_left_by_a_dead_run(seed: dict[str, Any]) -> None:
+    """The image share role exists and a run killed while holding its lock left the lock policy behind."""
+    sharer = seed["accounts"][0]
+    role = {"name": "AliyunECSShareEncryptImageDefaultRole", "trust_policy": _trust("ecs.aliyuncs.com")}
+    sharer["roles"].append(role)
+    never_attached = {"Version": "1", "Statement": [{"Effect": "Deny", "Action": "none:None", "Resource": "*"}]}
+    sharer["policies"].append(
+        {"name": LOCK, "document": never_attached, "description": "sharetrust lock holder=dead-run until=1"}
+    )
+
+
+@pytest.mark.parametrize("seed", [_with_a_lock_left_by_a_dead_run], indirect=True)
+def test_a_lock_left_by_a_killed_run_is_a_warning_with_its_fix(
+    lc: LocalCloud, capsys: pytest.CaptureFixture[str], deploy_dir: Path
+) -> None:
+    code, found = doctor(capsys, deploy_dir)
+    lock = found["lock of AliyunECSShareEncryptImageDefaultRole"]
+    assert (code, lock["status"]) == (2, "WARN"), lock
+    assert "left by run dead-run" in lock["detail"] and lock["fix"] == f"ram DeletePolicy PolicyName={LOCK}"
+    assert "lock of AliyunECSShareEncryptSnapshotDefaultRole" not in found  # no role, no lock to look for
+    assert not lc.requests.counts(writes_only=True)

@@ -69,10 +69,7 @@ def test_a_template_matches_its_filled_in_form_and_nothing_wider() -> None:
 
 
 def test_the_repository_function_policy_matches_itself_filled_in() -> None:
-    template_path = ROOT / "deploy" / "function-policy.json"
-    if not template_path.exists():
-        pytest.skip("deploy/function-policy.json is not in this checkout")
-    template = template_path.read_text(encoding="utf-8")
+    template = (ROOT / "deploy" / "function-policy.json").read_text(encoding="utf-8")
     parameters = {"AccountId": UID, "TrailProject": "trail-project", "TrailLogstore": "actiontrail_t"}
     filled = template
     for name, value in {**parameters, "AuditProject": "a", "AuditLogstore": "b", "MemberRole": "m"}.items():
@@ -228,3 +225,26 @@ def test_a_trail_without_a_write_role_cannot_deliver() -> None:
     facts = _prepared()
     facts.trails = [replace(facts.trails[0], sls_write_role_arn="")]
     assert _not_passing(facts) == {"trail t delivery": "FAIL"}
+
+
+@pytest.mark.parametrize(
+    ("description", "status", "said"),
+    [
+        (None, "PASS", "not held"),
+        ("sharetrust lock holder=abc until=1000100", "PASS", "held by run abc for 100 s more"),
+        ("sharetrust lock holder=abc until=999400", "WARN", "left by run abc, expired 600 s ago"),
+        ("written by hand", "WARN", "no lease"),
+    ],
+)
+def test_a_lock_left_behind_by_a_run_that_died_is_a_warning(description: str | None, status: str, said: str) -> None:
+    from sharetrust.doctor.checks import checks
+    from sharetrust.model import IMAGE_ROLE
+
+    facts = _prepared()
+    facts.read_at = 1_000_000.0
+    facts.locks[IMAGE_ROLE] = description
+    found = {c.name: c for c in checks(facts)}[f"lock of {IMAGE_ROLE}"]
+    assert (found.status, said in found.detail) == (status, True), found
+    if status == "WARN":
+        lock = "sharetrust-lock-aliyunecsshareencryptimagedefaultrole"
+        assert lock in found.detail and found.fix == f"ram DeletePolicy PolicyName={lock}"

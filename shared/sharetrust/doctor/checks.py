@@ -82,6 +82,9 @@ class Facts:
     expected_policy_source: str = ""
     functions: dict[str, FunctionFacts] = field(default_factory=dict)
     service_key_policy: str = "attach"
+    # share role -> its lock policy's description (the lease), None: no lock policy; read at `read_at`
+    locks: dict[str, str | None] = field(default_factory=dict)
+    read_at: float = 0.0  # Unix time the facts were read
     errors: dict[str, str] = field(default_factory=dict)  # fact -> why it could not be read
 
 
@@ -177,6 +180,7 @@ def checks(facts: Facts) -> list[Check]:
         *_function_role_checks(facts),
         _disk_encrypt_check(facts),
         *(_share_role_check(facts, role) for role in (IMAGE_ROLE, SNAPSHOT_ROLE)),
+        *(_lock_check(facts, role) for role in (IMAGE_ROLE, SNAPSHOT_ROLE) if role in facts.locks),
         *_function_checks(facts),
     ]
 
@@ -550,3 +554,29 @@ def exit_status(found: Iterable[Check]) -> Status:
 
 
 # --- reading the facts (the imperative shell) ---------------------------------------------------------
+
+
+def _lock_check(facts: Facts, role: str) -> Check:
+    """A lock policy whose lease has expired was left by a run that ended without releasing it (killed at
+    its timeout, say). Harmless: the next writer takes it over at once; but it says a run died."""
+    from sharetrust.apply.role_lock import Lease, RoleLock
+
+    name = f"lock of {role}"
+    unread = _unread(name, facts, f"lock:{role}")
+    if unread:
+        return unread
+    description = facts.locks[role]
+    if description is None:
+        return Check(name, "PASS", "not held")
+    lease = Lease.parse(description)
+    policy = RoleLock.policy_name(role)
+    if lease is not None and lease.until > facts.read_at:
+        return Check(name, "PASS", f"held by run {lease.holder} for {lease.until - facts.read_at:.0f} s more")
+    left = f"left by run {lease.holder}, expired {facts.read_at - lease.until:.0f} s ago" if lease else "no lease"
+    return Check(
+        name,
+        "WARN",
+        f"{policy} {left}: a run ended without releasing it (look for a killed invocation); "
+        "harmless, the next writer takes it over",
+        f"ram DeletePolicy PolicyName={policy}",
+    )

@@ -3,11 +3,13 @@ function policy and the logstores, through the gateways with the operator's cred
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sharetrust.apply.role_lock import RoleLock
 from sharetrust.doctor.checks import (
     DISK_ENCRYPT_ROLE,
     ETL_ROLE,
@@ -110,6 +112,12 @@ def read_facts(
         facts.roles[role] = RoleFacts(
             role, found is not None, found.trust_document if found else "", frozenset(attached)
         )
+    facts.read_at = time.time()
+    for role in (IMAGE_ROLE, SNAPSHOT_ROLE):
+        if role in facts.roles and facts.roles[role].exists:
+            step(f"lock of {role}")
+            # An error is kept in facts.errors, which the check reports instead of the lease.
+            facts.locks[role] = read(f"lock:{role}", partial(ram.policy_description, RoleLock.policy_name(role)))
     step("function policy")
     facts.function_policy = read("function-policy", partial(ram.policy_document, FUNCTION_POLICY))
     project, logstore = project_and_logstores(facts)
