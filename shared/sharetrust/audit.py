@@ -12,7 +12,14 @@ import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sharetrust.model import ROLE_FOR_KIND, SERVICE_KEY_POLICY, EncryptedResource, ResourceKind, ShareTarget
+from sharetrust.model import (
+    ROLE_FOR_KIND,
+    SERVICE_KEY_POLICY,
+    EncryptedResource,
+    ResourceKind,
+    ShareTarget,
+    target_kind,
+)
 from sharetrust.plan.permission_policy import UnreadablePolicy, key_arns_in
 from sharetrust.plan.role_plan import RoleSnapshot
 from sharetrust.plan.trust_policy import TrustPolicy, TrustPolicyError, folder_pattern
@@ -52,8 +59,14 @@ def audit_rows(facts: AccountFacts, roles: Mapping[ResourceKind, RoleSnapshot]) 
 
 
 def _broken(refused: RefusedAssociation) -> AuditRow:
+    """A refused association names either a resource of the share (then every target is refused it) or a
+    target (then it is refused every resource): the row says which, in the columns a reader expects."""
     code, remedy = unfixable(refused.message) or (refused.message.split(":", 1)[0], "see the association's message")
-    return AuditRow("broken", "share", refused.share_id, refused.region, "", refused.entity_id, code, remedy)
+    entity = refused.entity_id
+    if target_kind(entity) is None:  # a resource: an image (m-…) or a snapshot (s-…)
+        kind = {"m-": "image", "s-": "snapshot"}.get(entity[:2], "resource")
+        return AuditRow("broken", kind, entity, refused.region, "", f"every target of {refused.share_id}", code, remedy)
+    return AuditRow("broken", "share", refused.share_id, refused.region, "", entity, code, remedy)
 
 
 def _first_missing(resource: EncryptedResource, sharee: ShareTarget, role: RoleSnapshot) -> tuple[str, str]:

@@ -177,6 +177,8 @@ def test_report_says_who_can_use_what_and_the_missing_link_broken_shares_first(e
     assert before.returncode == 0, before.stderr
     rows = json.loads(before.stdout)["rows"]
     assert rows[0]["status"] == "broken" and rows[0]["missing"] == "OperationDeined.FullImage"
+    assert (rows[0]["kind"], rows[0]["resource"]) == ("image", "m-twokeys1")  # the refused resource, its targets
+    assert rows[0]["sharee"].startswith("every target of rs-"), rows[0]
     assert "share its snapshots instead" in rows[0]["remedy"]
     outsider = next(r for r in rows if r["sharee"] == OUTSIDER)
     assert outsider["status"] == "cannot use" and "does not trust" in outsider["missing"]
