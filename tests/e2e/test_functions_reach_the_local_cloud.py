@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from alibabacloud_ecs20140526.client import Client as EcsClient
 from alibabacloud_tea_openapi.models import Config
 
 from tests.e2e.conftest import e2e_seed, share_image, usable
-from tests.localcloud.conftest import HZ, SHAREE, start
+from tests.localcloud.conftest import HZ, SHAREE, first_line, start
 
 ROOT = Path(__file__).resolve().parents[2]
 PROXIES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy")
@@ -72,12 +71,9 @@ def test_served_demo_functions_reach_the_served_cloud() -> None:
         text=True,
     )
     try:
-        lines: list[str] = []
-        reader = threading.Thread(target=lambda: lines.append(process.stdout.readline() if process.stdout else ""))
-        reader.start()
-        reader.join(GUARD)
-        assert lines and lines[0].startswith(PREFIX), lines
-        endpoint = f"127.0.0.1:{int(lines[0][len(PREFIX) :])}"
+        line = first_line(process, GUARD)
+        assert line.startswith(PREFIX), line
+        endpoint = f"127.0.0.1:{int(line[len(PREFIX) :])}"
 
         config = Config(
             access_key_id=DEMO_KEY[0], access_key_secret=DEMO_KEY[1], endpoint=endpoint, protocol="http", region_id=HZ

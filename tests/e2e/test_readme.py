@@ -9,8 +9,9 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
+
+from tests.localcloud.conftest import first_line
 
 ROOT = Path(__file__).resolve().parents[2]
 README_PORT = "8765"
@@ -59,11 +60,8 @@ def test_the_readme_cli_example_works_as_written() -> None:
         text=True,
     )
     try:
-        first: list[str] = []
-        reader = threading.Thread(target=lambda: first.append(server.stdout.readline() if server.stdout else ""))
-        reader.start()
-        reader.join(GUARD)
-        assert first and first[0].startswith(f"localcloud listening on http://127.0.0.1:{port}"), first
+        first = first_line(server, GUARD)
+        assert first.startswith(f"localcloud listening on http://127.0.0.1:{port}"), first
         exports: list[str] = []
         results: list[subprocess.CompletedProcess[str]] = []
         for line in example("terminal 2"):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -185,3 +187,14 @@ def fails(code: str, status: int, call: Callable[[], object]) -> TeaException:
     assert raised.value.code == code
     assert raised.value.data["statusCode"] == status
     return raised.value
+
+
+def first_line(process: subprocess.Popen[str], guard: float) -> str:
+    """The first line a started process prints, waiting at most `guard` seconds (a hung process fails the
+    test instead of hanging the suite)."""
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.append(process.stdout.readline() if process.stdout else ""))
+    reader.start()
+    reader.join(guard)
+    assert lines, "the process printed nothing"
+    return lines[0]

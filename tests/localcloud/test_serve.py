@@ -20,7 +20,7 @@ from alibabacloud_ecs20140526.client import Client as EcsClient
 from alibabacloud_tea_openapi.models import Config
 from Tea.exceptions import TeaException
 
-from tests.localcloud.conftest import HZ, KEYS, SH, SHARER, base_seed
+from tests.localcloud.conftest import HZ, KEYS, SH, SHARER, base_seed, first_line
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "localcloud listening on http://127.0.0.1:"
@@ -40,16 +40,6 @@ def _serve(*args: str) -> subprocess.Popen[str]:
     )
 
 
-def _first_line(process: subprocess.Popen[str]) -> str:
-    assert process.stdout is not None
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.append(process.stdout.readline() if process.stdout else ""))
-    reader.start()
-    reader.join(GUARD)
-    assert lines, "the server printed nothing"
-    return lines[0]
-
-
 @pytest.fixture
 def seed_file(tmp_path: Path) -> Path:
     path = tmp_path / "seed.yaml"
@@ -61,7 +51,7 @@ def seed_file(tmp_path: Path) -> Path:
 def server(seed_file: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
     process = _serve("--port", "0", "--seed", str(seed_file))
     try:
-        line = _first_line(process)
+        line = first_line(process, GUARD)
         assert line.startswith(PREFIX) and line.endswith("\n"), line
         port = int(line[len(PREFIX) :])
         assert 0 < port < 65536
@@ -119,7 +109,7 @@ def test_it_says_which_keys_to_use_and_that_it_blocks(seed_file: Path) -> None:
 def test_without_a_seed_it_serves_an_empty_cloud() -> None:
     process = _serve("--port", "0")
     try:
-        assert _first_line(process).startswith(PREFIX)
+        assert first_line(process, GUARD).startswith(PREFIX)
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=GUARD)
